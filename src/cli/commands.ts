@@ -1,0 +1,12 @@
+/** The yargs commands besides `map`, each in its own module. */
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+
+export interface CliCommand {
+  command: string;
+  describe: string;
+  builder: (yargs: Argv) => Argv;
+  /** Runs the command; returns the exit status (SPEC §2.6). */
+  run: (argv: ArgumentsCamelCase) => Promise<number>;
+}
+
+export const COMMANDS: CliCommand[] = [];

@@ -1,0 +1,48 @@
+/**
+ * Command dispatch. `map` parses its own arguments exactly like qemu-img
+ * (GNU getopt); every other command goes through yargs. Handlers return an
+ * exit status; nothing below the CLI layer prints or exits.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runMap } from './map/map-command.js';
+import { COMMANDS } from './commands.js';
+import { writeStderr } from './output.js';
+import { UsageError } from '../errors.js';
+
+export async function main(args: readonly string[]): Promise<number> {
+  if (args[0] === 'map') return runMap(args.slice(1));
+  let status = 0;
+  const parser = yargs(hideBin(['node', 'imgaudit', ...args]))
+    .scriptName('imgaudit')
+    .usage('imgaudit <command> [options]\n\nAudit virtual-machine disk-image storage.')
+    .command('map [options] FILE', 'print the allocation map of an image chain, exactly as qemu-img map (see: imgaudit map --help)')
+    .strict()
+    .demandCommand(1, 'name a command')
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+  for (const command of COMMANDS) {
+    parser.command({
+      ...command,
+      handler: async (argv) => {
+        status = await command.run(argv);
+      },
+    });
+  }
+  try {
+    await parser.parseAsync();
+    return status;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      writeStderr(`imgaudit: ${error.message}\nTry 'imgaudit --help' for more information\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * qcow2 header and header extensions, validated like QEMU 7.2's qcow2 open
+ * (messages are QEMU's where `imgaudit map` must print the same text).
+ */
+import { ImageOpenError, NotThisFormatError } from '../../errors.js';
+import type { HostFile } from '../../io/host-file.js';
+import { cHex, u32, u64 } from './bytes.js';
+import * as S from './spec.js';
+
+export interface Qcow2Header {
+  version: number;
+  clusterBits: number;
+  clusterSizeBytes: number;
+  virtualSizeBytes: number;
+  cryptMethod: number;
+  l1Size: number;
+  l1TableOffset: number;
+  refcountTableOffset: number;
+  refcountTableClusters: number;
+  incompatibleFeatures: number;
+  compatibleFeatures: number;
+  autoclearFeatures: number;
+  refcountOrder: number;
+  headerLengthBytes: number;
+  backingFileName: string | null;
+  backingFormat: string | null;
+  dataFileName: string | null;
+  hasExtendedL2: boolean;
+}
+
+interface Feature { type: number; bit: number; name: string }
+
+function openError(message: string): never {
+  throw new ImageOpenError(message, 'E_CORRUPT_HEADER');
+}
+
+function unsupportedFeatures(mask: number, table: Feature[]): never {
+  const names: string[] = [];
+  let rest = mask;
+  for (const feature of table) {
+    if (feature.type === 0 && feature.bit < 32 && (rest & (1 << feature.bit)) !== 0) {
+      names.push(feature.name.slice(0, 46));
+      rest &= ~(1 << feature.bit);
+    }
+  }
+  if (rest !== 0) names.push(`Unknown incompatible feature: ${(rest >>> 0).toString(16)}`);
+  throw new ImageOpenError(`Unsupported qcow2 feature(s): ${names.join(', ')}`, 'E_UNSUPPORTED_FEATURE');
+}
+
+/** Reads one header extension area [start, end); returns what map needs. */
+function readExtensions(file: HostFile, start: number, end: number) {
+  const found = { backingFormat: null as string | null, dataFileName: null as string | null, features: [] as Feature[] };
+  const area = file.readAt(0, end);
+  let offset = start;
+  while (offset < end) {
+    if (offset + 8 > area.length) openError('Header extension too large');
+    const type = u32(area, offset);
+    const length = u32(area, offset + 4);
+    offset += 8;
+    if (offset > end || length > end - offset) openError('Header extension too large');
+    const body = area.subarray(offset, offset + length);
+    if (type === S.EXT_END) return found;
+    if (type === S.EXT_BACKING_FORMAT) {
+      if (length >= S.BACKING_FORMAT_BYTES) {
+        openError(`ERROR: ext_backing_format: len=${length} too large (>=${S.BACKING_FORMAT_BYTES})`);
+      }
+      found.backingFormat = body.toString('latin1').replace(/\0.*$/s, '');
+    } else if (type === S.EXT_DATA_FILE) {
+      found.dataFileName = body.toString('latin1').replace(/\0.*$/s, '');
+    } else if (type === S.EXT_FEATURE_TABLE) {
+      for (let at = 0; at + 48 <= length; at += 48) {
+        found.features.push({
+          type: body[at]!, bit: body[at + 1]!,
+          name: body.subarray(at + 2, at + 48).toString('latin1').replace(/\0.*$/s, ''),
+        });
+      }
+    }
+    offset += (length + 7) & ~7;
+  }
+  return found;
+}
+
+/** Parses and validates the header. Throws NotThisFormatError / ImageOpenError. */
+export function readQcow2Header(file: HostFile): Qcow2Header {
+  const head = file.readAt(0, S.V3_MIN_HEADER_BYTES + 8);
+  if (file.sizeBytes < S.V2_HEADER_BYTES || u32(head, S.HDR.magic) !== S.QCOW2_MAGIC) {
+    throw new NotThisFormatError('Image is not in qcow2 format');
+  }
+  const version = u32(head, S.HDR.version);
+  if (version < 2 || version > 3) {
+    throw new ImageOpenError(`Unsupported qcow2 version ${version}`, 'E_UNSUPPORTED_VERSION');
+  }
+  const clusterBits = u32(head, S.HDR.clusterBits);
+  if (clusterBits < S.MIN_CLUSTER_BITS || clusterBits > S.MAX_CLUSTER_BITS) {
+    openError(`Unsupported cluster size: 2^${clusterBits}`);
+  }
+  const clusterSizeBytes = 2 ** clusterBits;
+  const v3 = version === 3;
+  const headerLengthBytes = v3 ? u32(head, S.HDR.headerLength) : S.V2_HEADER_BYTES;
+  if (v3 && headerLengthBytes < S.V3_MIN_HEADER_BYTES) openError('qcow2 header too short');
+  if (headerLengthBytes > clusterSizeBytes) openError('qcow2 header exceeds cluster size');
+  const incompatibleFeatures = v3 ? u32(head, S.HDR.incompatibleFeatures + 4) : 0;
+  const incompatibleHigh = v3 ? u32(head, S.HDR.incompatibleFeatures) : 0;
+  const refcountOrder = v3 ? u32(head, S.HDR.refcountOrder) : 4;
+
+  const backingFileOffset = u64(head, S.HDR.backingFileOffset, 'backing file offset');
+  const extensionEnd = backingFileOffset !== 0 ? Math.min(backingFileOffset, clusterSizeBytes) : clusterSizeBytes;
+  if (backingFileOffset > clusterSizeBytes) openError('Invalid backing file offset');
+  const extensions = readExtensions(file, headerLengthBytes, extensionEnd);
+
+  if (incompatibleHigh !== 0 || (incompatibleFeatures & ~S.INCOMPAT_KNOWN_MASK) !== 0) {
+    if (incompatibleHigh !== 0) {
+      throw new ImageOpenError('Unsupported qcow2 feature(s): Unknown incompatible feature: ' +
+        ((BigInt(incompatibleHigh) << 32n) | BigInt(incompatibleFeatures & ~S.INCOMPAT_KNOWN_MASK)).toString(16), 'E_UNSUPPORTED_FEATURE');
+    }
+    unsupportedFeatures(incompatibleFeatures & ~S.INCOMPAT_KNOWN_MASK, extensions.features);
+  }
+  if (refcountOrder > 6) openError('Reference count entry width too large; may not exceed 64 bits');
+  const hasExtendedL2 = (incompatibleFeatures & S.INCOMPAT_EXTL2) !== 0;
+  if (hasExtendedL2 && clusterSizeBytes / S.EXTL2_SUBCLUSTERS < 512) {
+    openError(`Unsupported subcluster size: ${clusterSizeBytes / S.EXTL2_SUBCLUSTERS}`);
+  }
+
+  const refcountTableOffset = u64(head, S.HDR.refcountTableOffset, 'refcount table offset');
+  const refcountTableClusters = u32(head, S.HDR.refcountTableClusters);
+  validateTable(refcountTableOffset, refcountTableClusters, clusterSizeBytes, S.MAX_REFTABLE_BYTES, 'Reference count table', clusterSizeBytes);
+  const nbSnapshots = u32(head, S.HDR.nbSnapshots);
+  const snapshotsOffset = u64(head, S.HDR.snapshotsOffset, 'snapshot table offset');
+  validateTable(snapshotsOffset, nbSnapshots, S.SNAPSHOT_HEADER_BYTES, S.MAX_SNAPSHOTS * 1024, 'Snapshot table', clusterSizeBytes);
+
+  const virtualSizeRaw = u64(head, S.HDR.size, 'virtual size');
+  const l1Size = u32(head, S.HDR.l1Size);
+  if (l1Size > S.MAX_L1_TABLE_BYTES / 8) openError('Active L1 table too large');
+  const l2Entries = clusterSizeBytes / (hasExtendedL2 ? 16 : 8);
+  const l1Needed = Math.ceil(virtualSizeRaw / (clusterSizeBytes * l2Entries));
+  if (l1Needed > 0x7fffffff) openError('Image is too big');
+  if (l1Size < l1Needed) openError('L1 table is too small');
+  const l1TableOffset = u64(head, S.HDR.l1TableOffset, 'L1 table offset');
+  if (l1Size > 0) validateTable(l1TableOffset, l1Size, 8, S.MAX_L1_TABLE_BYTES, 'Active L1 table', clusterSizeBytes);
+
+  if ((incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0 && extensions.dataFileName === null) {
+    openError("'data-file' is required for this image");
+  }
+
+  let backingFileName: string | null = null;
+  if (backingFileOffset !== 0) {
+    const length = u32(head, S.HDR.backingFileSize);
+    if (length > Math.min(S.MAX_BACKING_NAME_BYTES, clusterSizeBytes - backingFileOffset)) {
+      openError('Backing file name too long');
+    }
+    backingFileName = file.readAt(backingFileOffset, length).toString('latin1');
+    if (backingFileName === '') backingFileName = null;
+  }
+
+  return {
+    version, clusterBits, clusterSizeBytes,
+    virtualSizeBytes: Math.floor(virtualSizeRaw / 512) * 512,
+    cryptMethod: u32(head, S.HDR.cryptMethod),
+    l1Size, l1TableOffset, refcountTableOffset, refcountTableClusters,
+    incompatibleFeatures,
+    compatibleFeatures: v3 ? u32(head, S.HDR.compatibleFeatures + 4) : 0,
+    autoclearFeatures: v3 ? u32(head, S.HDR.autoclearFeatures + 4) : 0,
+    refcountOrder, headerLengthBytes,
+    backingFileName,
+    backingFormat: extensions.backingFormat,
+    dataFileName: (incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0 ? extensions.dataFileName : null,
+    hasExtendedL2,
+  };
+}
+
+/** QEMU's qcow2_validate_table: size limit, then offset sanity and alignment. */
+function validateTable(offset: number, entries: number, entryBytes: number, maxBytes: number, name: string, clusterSizeBytes: number): void {
+  if (entries > maxBytes / entryBytes) openError(`${name} too large`);
+  if (Number.MAX_SAFE_INTEGER - entries * entryBytes < offset || offset % clusterSizeBytes !== 0) {
+    openError(`${name} offset invalid`);
+  }
+}
+
+export { cHex };

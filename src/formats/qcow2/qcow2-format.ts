@@ -1,0 +1,189 @@
+/**
+ * qcow2 block status (QEMU 7.2 semantics, paraphrased): one answer covers a
+ * run of subclusters of the same type — and for allocated types, host-
+ * contiguous — up to the end of the L2 table; compressed clusters one at a
+ * time. Encrypted images never report offsets.
+ */
+import { CorruptImageError, NotThisFormatError } from '../../errors.js';
+import type { HostFile } from '../../io/host-file.js';
+import type { ImageFormat, ImageLayer, LayerStatus, OpenContext } from '../types.js';
+import { cHex, entryOffset } from './bytes.js';
+import { type ClusterContext, Sc, subclusterRange, subclusterType } from './cluster-types.js';
+import { type Qcow2Header, readQcow2Header } from './header.js';
+import { L2Cache } from './l2-cache.js';
+import { looksMetadataPreallocated } from './preallocation.js';
+import * as S from './spec.js';
+
+class Qcow2Layer implements ImageLayer {
+  readonly format = 'qcow2' as const;
+  readonly virtualSizeBytes: number;
+  readonly supportsBacking = true;
+  readonly backing;
+  readonly requestAlignmentBytes: number;
+  readonly details;
+  readonly extraFiles: HostFile[] = [];
+  private readonly header: Qcow2Header;
+  private readonly l1: Buffer;
+  private readonly dataFile: HostFile;
+  private readonly ctx: ClusterContext;
+  private readonly l2Entries: number;
+  private readonly entryBytes: number;
+  private readonly subclusterBits: number;
+  private readonly encrypted: boolean;
+  private readonly l2Cache: L2Cache;
+  private preallocated: boolean | undefined;
+
+  constructor(readonly file: HostFile, readonly filename: string, context: OpenContext) {
+    const header = readQcow2Header(file);
+    this.header = header;
+    this.virtualSizeBytes = header.virtualSizeBytes;
+    this.backing = header.backingFileName === null ? null
+      : { name: header.backingFileName, ...(header.backingFormat ? { format: header.backingFormat } : {}) };
+    this.encrypted = header.cryptMethod !== S.CRYPT_NONE;
+    this.requestAlignmentBytes = this.encrypted ? 512 : 1;
+    this.entryBytes = header.hasExtendedL2 ? 16 : 8;
+    this.l2Entries = header.clusterSizeBytes / this.entryBytes;
+    const subclusters = header.hasExtendedL2 ? S.EXTL2_SUBCLUSTERS : 1;
+    this.subclusterBits = header.clusterBits - Math.log2(subclusters);
+    this.ctx = { hasSubclusters: header.hasExtendedL2, hasDataFile: header.dataFileName !== null, subclustersPerCluster: subclusters };
+    this.l1 = file.readAt(header.l1TableOffset, header.l1Size * 8);
+    this.l2Cache = new L2Cache(file, header.clusterSizeBytes, S.L2_CACHE_BYTES);
+    if (header.dataFileName !== null) {
+      this.dataFile = context.openFile(header.dataFileName);
+      this.extraFiles.push(this.dataFile);
+    } else {
+      this.dataFile = file;
+    }
+    const flags: string[] = [];
+    if (header.incompatibleFeatures & S.INCOMPAT_DIRTY) flags.push('dirty');
+    if (header.incompatibleFeatures & S.INCOMPAT_CORRUPT) flags.push('corrupt');
+    if (header.hasExtendedL2) flags.push('extended_l2');
+    if (this.encrypted) flags.push(header.cryptMethod === S.CRYPT_LUKS ? 'encrypted:luks' : 'encrypted:aes');
+    if (header.autoclearFeatures & S.AUTOCLEAR_DATA_FILE_RAW) flags.push('data_file_raw');
+    this.details = {
+      clusterSizeBytes: header.clusterSizeBytes,
+      version: String(header.version),
+      flags,
+      ...(header.dataFileName !== null ? { dataFile: header.dataFileName } : {}),
+    };
+  }
+
+  blockStatus(offsetBytes: number, lengthBytes: number): LayerStatus {
+    if (this.preallocated === undefined) {
+      this.preallocated = looksMetadataPreallocated(this.file, this.header, this.refcountTable());
+    }
+    const found = this.hostOffset(offsetBytes, Math.min(S.INT_MAX, lengthBytes));
+    const status: LayerStatus = { lengthBytes: found.bytes, data: false, zero: false };
+    const type = found.type;
+    if ((type === Sc.Normal || type === Sc.ZeroAlloc || type === Sc.UnallocatedAlloc) && !this.encrypted) {
+      status.hostOffset = found.hostOffset;
+      status.hostFile = this.dataFile;
+    }
+    if (type === Sc.ZeroPlain || type === Sc.ZeroAlloc) status.zero = true;
+    else if (type !== Sc.UnallocatedPlain && type !== Sc.UnallocatedAlloc) status.data = true;
+    if (type === Sc.Compressed) status.compressed = true;
+    if (this.preallocated && status.data && status.hostOffset !== undefined) status.recurse = true;
+    return status;
+  }
+
+  private refcountTable(): Buffer {
+    return this.file.readAt(this.header.refcountTableOffset, this.header.refcountTableClusters * this.header.clusterSizeBytes);
+  }
+
+  /** qcow2_get_host_offset: type at `offset` and the bytes that share it. */
+  private hostOffset(offset: number, bytes: number): { type: Sc; bytes: number; hostOffset: number } {
+    const clusterBytes = this.header.clusterSizeBytes;
+    const inCluster = offset % clusterBytes;
+    const clusterIndex = Math.floor(offset / clusterBytes);
+    const l2Index = clusterIndex % this.l2Entries;
+    let needed = Math.min(bytes + inCluster, (this.l2Entries - l2Index) * clusterBytes);
+    const l1Index = Math.floor(clusterIndex / this.l2Entries);
+    const done = (type: Sc, available: number, hostOffset = 0) =>
+      ({ type, bytes: Math.min(available, needed) - inCluster, hostOffset });
+    if (l1Index >= this.header.l1Size) return done(Sc.UnallocatedPlain, needed);
+    const l2Offset = entryOffset(this.l1.readUInt32BE(l1Index * 8), this.l1.readUInt32BE(l1Index * 8 + 4));
+    if (l2Offset === 0) return done(Sc.UnallocatedPlain, needed);
+    if (l2Offset % clusterBytes !== 0) {
+      this.corrupt(`L2 table offset ${cHex(l2Offset)} unaligned (L1 index: ${cHex(l1Index)})`);
+    }
+    const l2 = this.l2Cache.get(l2Offset);
+    const scIndex = Math.floor(inCluster / 2 ** this.subclusterBits);
+    const at = l2Index * this.entryBytes;
+    const hi = l2.readUInt32BE(at);
+    const lo = l2.readUInt32BE(at + 4);
+    const alloc = this.ctx.hasSubclusters ? l2.readUInt32BE(at + 12) : 0;
+    const zero = this.ctx.hasSubclusters ? l2.readUInt32BE(at + 8) : 0;
+    const type = subclusterType(this.ctx, hi, lo, alloc, zero, scIndex);
+    const where = `(L2 offset: ${cHex(l2Offset)}, L2 index: ${cHex(l2Index)})`;
+    if (this.header.version < 3 && (type === Sc.ZeroPlain || type === Sc.ZeroAlloc)) {
+      this.corrupt(`Zero cluster entry found in pre-v3 image ${where}`);
+    }
+    let hostOffset = 0;
+    if (type === Sc.Compressed && this.ctx.hasDataFile) {
+      this.corrupt(`Compressed cluster entry found in image with external data file ${where}`);
+    }
+    if (type === Sc.ZeroAlloc || type === Sc.Normal || type === Sc.UnallocatedAlloc) {
+      if ((hi & 0x00e00000) !== 0) this.corrupt(`Cluster allocation offset beyond 2^53 ${where}`);
+      const hostCluster = entryOffset(hi, lo);
+      hostOffset = hostCluster + inCluster;
+      if (hostCluster % clusterBytes !== 0) {
+        this.corrupt(`Cluster allocation offset ${cHex(hostCluster)} unaligned ${where}`);
+      }
+      if (this.ctx.hasDataFile && hostOffset !== offset) {
+        this.corrupt(`External data file host cluster offset ${cHex(hostCluster)} does not match guest cluster offset: ${cHex(offset - inCluster)}, L2 index: ${cHex(l2Index)})`);
+      }
+    }
+    const count = this.countContiguous(l2, l2Index, scIndex, Math.ceil(needed / clusterBytes), l2Offset);
+    return done(type, (count + scIndex) * 2 ** this.subclusterBits, hostOffset);
+  }
+
+  /** count_contiguous_subclusters: subclusters of one type (and host-contiguous) from `scIndex`. */
+  private countContiguous(l2: Buffer, l2Index: number, scIndex: number, nbClusters: number, l2Offset: number): number {
+    let count = 0;
+    let expectedType = Sc.Normal;
+    let expectedOffset = 0;
+    let checkOffset = false;
+    for (let i = 0; i < nbClusters; i++) {
+      const at = (l2Index + i) * this.entryBytes;
+      const hi = l2.readUInt32BE(at);
+      const lo = l2.readUInt32BE(at + 4);
+      const alloc = this.ctx.hasSubclusters ? l2.readUInt32BE(at + 12) : 0;
+      const zero = this.ctx.hasSubclusters ? l2.readUInt32BE(at + 8) : 0;
+      const first = i === 0 ? scIndex : 0;
+      const range = subclusterRange(this.ctx, hi, lo, alloc, zero, first);
+      if (range.count < 0) {
+        this.corrupt(`Invalid cluster entry found  (L2 offset: ${cHex(l2Offset)}, L2 index: ${cHex(l2Index + i)})`);
+      }
+      if (i === 0) {
+        if (range.type === Sc.Compressed) return range.count;
+        expectedType = range.type;
+        expectedOffset = entryOffset(hi, lo);
+        checkOffset = range.type === Sc.Normal || range.type === Sc.ZeroAlloc || range.type === Sc.UnallocatedAlloc;
+      } else if (range.type !== expectedType) {
+        break;
+      } else if (checkOffset) {
+        expectedOffset += this.header.clusterSizeBytes;
+        if (expectedOffset !== entryOffset(hi, lo)) break;
+      }
+      count += range.count;
+      if (first + range.count < this.ctx.subclustersPerCluster) break;
+    }
+    return count;
+  }
+
+  private corrupt(detail: string): never {
+    throw new CorruptImageError(`qcow2 image '${this.filename}' is corrupt: ${detail}`, detail);
+  }
+}
+
+export const qcow2Format: ImageFormat = {
+  name: 'qcow2',
+  probe(sector) {
+    const view = Buffer.from(sector.buffer, sector.byteOffset, sector.byteLength);
+    return view.length >= 8 && view.readUInt32BE(0) === S.QCOW2_MAGIC && view.readUInt32BE(4) >= 2 ? 100 : 0;
+  },
+  open(file, filename, context) {
+    if (file.sizeBytes === 0) throw new NotThisFormatError('Image is not in qcow2 format');
+    return new Qcow2Layer(file, filename, context);
+  },
+};

@@ -1,0 +1,6 @@
+/** imgaudit's library entry point. */
+export { ImageChain, type ChainLayerInfo, type FileIdentity } from './map/image-chain.js';
+export type { MapEntry } from './map/map-entry.js';
+export type { MapRangeOptions } from './map/map-entries.js';
+export { DEFAULT_MAX_CHAIN_DEPTH, type OpenChainOptions } from './map/chain.js';
+export * from './errors.js';

@@ -1,0 +1,145 @@
+/**
+ * A host file opened read-only: the protocol layer under every format.
+ * Reads past the end return zeroes (as QEMU's block layer does), and
+ * `blockStatus` reproduces QEMU's file-posix answer from SEEK_DATA/SEEK_HOLE.
+ */
+import fs from 'node:fs';
+import { ImageOpenError, ReadError } from '../errors.js';
+import { ENXIO, SEEK_DATA, SEEK_HOLE, seek } from './native-seek.js';
+import { strerror } from './strerror.js';
+
+/** What the host file system says about a range (protocol-level block status). */
+export interface HostStatus {
+  /** Bytes the answer covers; 0 only when the offset is at or past the end. */
+  lengthBytes: number;
+  data: boolean;
+  zero: boolean;
+  /** The answer reaches the end of the file (BDRV_BLOCK_EOF). */
+  eof: boolean;
+}
+
+export class HostFile {
+  /** Name as opened (shown in the human map's File column). */
+  readonly filename: string;
+  readonly fd: number;
+  readonly sizeBytes: number;
+  /** Size rounded up to 512, as QEMU keeps a protocol node's length in sectors. */
+  readonly lengthBytes: number;
+  /** st_blocks × 512. */
+  readonly allocatedBytes: number;
+  readonly dev: number;
+  readonly ino: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  /** Last known hole [start, end) and data [start, end): spare repeated lseeks. */
+  private holeStart = -1;
+  private holeEnd = -1;
+  private dataStart = -1;
+  private dataEnd = -1;
+  private closed = false;
+
+  private constructor(filename: string, fd: number, stat: fs.BigIntStats) {
+    this.filename = filename;
+    this.fd = fd;
+    this.sizeBytes = Number(stat.size);
+    this.lengthBytes = Math.ceil(this.sizeBytes / 512) * 512;
+    this.allocatedBytes = Number(stat.blocks) * 512;
+    this.dev = Number(stat.dev);
+    this.ino = Number(stat.ino);
+    this.mtimeNs = stat.mtimeNs;
+    this.ctimeNs = stat.ctimeNs;
+  }
+
+  /**
+   * Opens `filename` read-only. Errors read like qemu-img's:
+   * "Could not open 'F': No such file or directory".
+   */
+  static open(filename: string): HostFile {
+    let fd: number;
+    try {
+      fd = fs.openSync(filename, fs.constants.O_RDONLY);
+    } catch (error) {
+      throw new ImageOpenError(`Could not open '${filename}': ${strerror(error)}`, 'E_OPEN', { cause: error });
+    }
+    try {
+      const stat = fs.fstatSync(fd, { bigint: true });
+      if (stat.isDirectory()) {
+        throw new ImageOpenError(`Could not open '${filename}': Is a directory`, 'E_OPEN');
+      }
+      return new HostFile(filename, fd, stat);
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+  }
+
+  /**
+   * Reads `lengthBytes` at `offsetBytes`; bytes past the end of the file read
+   * as zeroes. Callers bound `lengthBytes` by a named limit before calling.
+   */
+  readAt(offsetBytes: number, lengthBytes: number): Buffer {
+    const buffer = Buffer.alloc(lengthBytes);
+    if (offsetBytes >= this.sizeBytes) return buffer;
+    const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
+    let done = 0;
+    while (done < wanted) {
+      let n: number;
+      try {
+        n = fs.readSync(this.fd, buffer, done, wanted - done, offsetBytes + done);
+      } catch (error) {
+        throw new ReadError(`${this.filename}: read of ${wanted} bytes at 0x${offsetBytes.toString(16)}: ${strerror(error)}`, { cause: error });
+      }
+      if (n === 0) break; // the file shrank: the rest reads as zeroes
+      done += n;
+    }
+    return buffer;
+  }
+
+  /**
+   * QEMU's protocol-level block status for [offsetBytes, +lengthBytes):
+   * the generic clamping of block/io.c around file-posix's SEEK_DATA/SEEK_HOLE
+   * answer (trailing hole → zero, no information → data).
+   */
+  blockStatus(offsetBytes: number, lengthBytes: number): HostStatus {
+    const total = this.lengthBytes;
+    if (offsetBytes >= total) return { lengthBytes: 0, data: false, zero: false, eof: true };
+    const bytes = Math.min(lengthBytes, total - offsetBytes);
+    const found = this.findAllocation(offsetBytes);
+    let pnum: number;
+    let data: boolean;
+    if (!('endBytes' in found)) {
+      pnum = bytes; data = found.kind === 'unknown';
+    } else {
+      pnum = found.endBytes - offsetBytes; data = found.kind === 'data';
+    }
+    if (pnum > bytes) pnum = bytes;
+    return { lengthBytes: pnum, data, zero: !data, eof: offsetBytes + pnum === total };
+  }
+
+  private findAllocation(start: number):
+    | { kind: 'data' | 'hole'; endBytes: number }
+    | { kind: 'trailing-hole' | 'unknown' } {
+    if (start >= this.dataStart && start < this.dataEnd) return { kind: 'data', endBytes: this.dataEnd };
+    if (start >= this.holeStart && start < this.holeEnd) return { kind: 'hole', endBytes: this.holeEnd };
+    const dataAt = seek(this.fd, start, SEEK_DATA);
+    if (dataAt === -ENXIO) return { kind: 'trailing-hole' };
+    if (dataAt < 0 || dataAt < start) return { kind: 'unknown' };
+    if (dataAt > start) {
+      this.holeStart = start;
+      this.holeEnd = dataAt;
+      return { kind: 'hole', endBytes: dataAt };
+    }
+    const holeAt = seek(this.fd, start, SEEK_HOLE);
+    if (holeAt === -ENXIO) return { kind: 'trailing-hole' };
+    if (holeAt <= start) return { kind: 'unknown' };
+    this.dataStart = start;
+    this.dataEnd = holeAt;
+    return { kind: 'data', endBytes: holeAt };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * SEEK_DATA / SEEK_HOLE through the project's own N-API addon
+ * (src/native/seek.c, built by `npm ci` via node-gyp). When the addon is not
+ * built, every query answers "no information", which the raw reader treats the
+ * way QEMU treats a file system without SEEK_DATA: all data.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+export const ENXIO = 6;
+/** Returned when no native seek is available (EOPNOTSUPP). */
+export const EOPNOTSUPP = 95;
+
+type SeekFn = (fd: number, offset: number, whence: number) => number;
+
+function loadSeek(): SeekFn | null {
+  const require = createRequire(import.meta.url);
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  try {
+    const addon = require(path.join(root, 'build', 'Release', 'imgaudit_native.node')) as { seek: SeekFn };
+    return addon.seek;
+  } catch {
+    return null;
+  }
+}
+
+const nativeSeek = loadSeek();
+
+/** True when SEEK_DATA/SEEK_HOLE are really available. */
+export function hasNativeSeek(): boolean {
+  return nativeSeek !== null;
+}
+
+/** lseek(fd, offset, whence): the new offset, or the negated errno. */
+export function seek(fd: number, offset: number, whence: number): number {
+  return nativeSeek === null ? -EOPNOTSUPP : nativeSeek(fd, offset, whence);
+}

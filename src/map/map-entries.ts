@@ -1,0 +1,83 @@
+/**
+ * qemu-img map's main loop (img_map, paraphrased): walk the range, merge
+ * each next answer into the current entry when qemu would, and emit entries
+ * as they close. An empty range still emits the initial zero-length entry.
+ */
+import type { ImageLayer } from '../formats/types.js';
+import { chainStatus } from './chain-status.js';
+import type { MapEntry } from './map-entry.js';
+
+export interface MapRangeOptions {
+  /** First guest byte (`--start-offset`), 0..2^63-1. */
+  startOffsetBytes?: bigint;
+  /** Cap (`--max-length`), 0..2^63-1; start + cap wraps like int64. */
+  maxLengthBytes?: bigint;
+  /**
+   * Human mode: after an entry is emitted, a following entry that is not
+   * (data && !zero) is rewritten to zero-only, so such runs coalesce more.
+   */
+  humanRewrite?: boolean;
+  /** QEMU 8.2+: `compressed` is also a merge criterion. */
+  mergeOnCompressed?: boolean;
+}
+
+/** An emitted entry; `isLast` is false while another entry follows. */
+export interface EmittedEntry {
+  entry: MapEntry;
+  isLast: boolean;
+  /** Exact start for the empty-range entry when it exceeds 2^53. */
+  startExact?: bigint;
+}
+
+function mergeable(curr: MapEntry, next: MapEntry, onCompressed: boolean): boolean {
+  if (curr.lengthBytes === 0) return false;
+  if (curr.zero !== next.zero || curr.data !== next.data || curr.depth !== next.depth) return false;
+  if (curr.present !== next.present) return false;
+  if (onCompressed && curr.compressed !== next.compressed) return false;
+  if ((curr.filename === undefined) !== (next.filename === undefined)) return false;
+  if ((curr.offsetBytes === undefined) !== (next.offsetBytes === undefined)) return false;
+  if (curr.filename !== undefined && curr.filename !== next.filename) return false;
+  if (curr.offsetBytes !== undefined && curr.offsetBytes + curr.lengthBytes !== next.offsetBytes) return false;
+  return true;
+}
+
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** Streams qemu-img map's entries for the chain `layers` (layers[0] = top). */
+export function* mapEntries(layers: readonly ImageLayer[], options: MapRangeOptions = {}): Generator<EmittedEntry> {
+  const start = options.startOffsetBytes ?? 0n;
+  let end = BigInt(layers[0]!.virtualSizeBytes);
+  if (options.maxLengthBytes !== undefined) {
+    const capped = BigInt.asIntN(64, start + options.maxLengthBytes);
+    if (capped < end) end = capped;
+  }
+  if (start > INT64_MAX || start < 0n) throw new RangeError('start offset out of range');
+  const empty: MapEntry = {
+    startBytes: Number(start), lengthBytes: 0, depth: 0, present: false, zero: false, data: false,
+    compressed: false, offsetBytes: undefined, filename: undefined,
+  };
+  if (start >= end) {
+    yield { entry: empty, isLast: true, startExact: start };
+    return;
+  }
+  const endBytes = Number(end);
+  const onCompressed = options.mergeOnCompressed === true;
+  let curr = empty;
+  while (curr.startBytes + curr.lengthBytes < endBytes) {
+    const offset = curr.startBytes + curr.lengthBytes;
+    const next = chainStatus(layers, offset, endBytes - offset);
+    if (mergeable(curr, next, onCompressed)) {
+      curr.lengthBytes += next.lengthBytes;
+      continue;
+    }
+    if (curr.lengthBytes > 0) {
+      yield { entry: curr, isLast: false };
+      if (options.humanRewrite === true && (!next.data || next.zero)) {
+        next.data = false;
+        next.zero = true;
+      }
+    }
+    curr = next;
+  }
+  yield { entry: curr, isLast: true };
+}

@@ -1,0 +1,45 @@
+/**
+ * qemu-img map's two output formats, to the byte (dump_map_entry of
+ * qemu-img 7.2, paraphrased). JSON is hand-printed: `[` then entries
+ * `{ "start": …, … "data": b[, "offset": n]}` joined by ",\n", then "]\n".
+ * Human: a header, then one line per data-not-zero entry with C's `%#-16x`
+ * columns (zero prints as "0", no "0x") and the unescaped file name.
+ */
+import type { EmittedEntry } from './map-entries.js';
+
+export const HUMAN_HEADER = 'Offset          Length          Mapped to       File\n';
+export const JSON_OPEN = '[';
+export const JSON_CLOSE = ']\n';
+
+/** `--compat=8.2` adds `"compressed"` between `data` and `offset`. */
+export type MapCompat = '7.2' | '8.2';
+
+/** One JSON entry, followed by ",\n" when another entry follows. */
+export function jsonEntry(emitted: EmittedEntry, compat: MapCompat): string {
+  const e = emitted.entry;
+  const start = emitted.startExact ?? e.startBytes;
+  let text = `{ "start": ${start}, "length": ${e.lengthBytes}, "depth": ${e.depth}, "present": ${e.present}, "zero": ${e.zero}, "data": ${e.data}`;
+  if (compat === '8.2') text += `, "compressed": ${e.compressed}`;
+  if (e.offsetBytes !== undefined) text += `, "offset": ${e.offsetBytes}`;
+  return emitted.isLast ? `${text}}` : `${text}},\n`;
+}
+
+/** C's printf("%#-16" PRIx64). */
+function hexColumn(value: number): string {
+  return (value === 0 ? '0' : `0x${value.toString(16)}`).padEnd(16, ' ');
+}
+
+/** Thrown when a human entry has data but no offset (compressed, encrypted, external). */
+export class HumanOutputRefused extends Error {
+  constructor() {
+    super('File contains external, encrypted or compressed clusters.');
+  }
+}
+
+/** The human line for an entry ('' when it prints nothing); throws HumanOutputRefused. */
+export function humanLine(emitted: EmittedEntry): string {
+  const e = emitted.entry;
+  if (e.data && e.offsetBytes === undefined) throw new HumanOutputRefused();
+  if (!e.data || e.zero) return '';
+  return `${hexColumn(e.startBytes)}${hexColumn(e.lengthBytes)}${hexColumn(e.offsetBytes ?? 0)}${e.filename ?? ''}\n`;
+}
