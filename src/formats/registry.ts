@@ -58,3 +58,8 @@ export function formatByName(name: string): ImageFormat {
 export function isMappedFormat(name: FormatName): boolean {
   return MAPPED.some((format) => format.name === name);
 }
+
+/** The format QEMU would probe for the file at `path` (raw when no magic matches). */
+export function detectFormatOf(file: HostFile, path: string): FormatName {
+  return probeFormat(file, path).name;
+}
