@@ -41,7 +41,11 @@ export class CorruptImageError extends ImgauditError {
 
 /** The image uses a feature or format this reader does not map (never a wrong map). */
 export class UnsupportedImageError extends ImgauditError {
-  readonly code = 'E_UNSUPPORTED';
+  readonly code: string;
+  constructor(message: string, code = 'E_UNSUPPORTED', options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
 }
 
 /** A host read failed (I/O error, file shrank under us). */

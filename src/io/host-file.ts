@@ -57,14 +57,14 @@ export class HostFile {
   static open(filename: string): HostFile {
     let fd: number;
     try {
-      fd = fs.openSync(filename, fs.constants.O_RDONLY);
+      fd = fs.openSync(filename, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     } catch (error) {
       throw new ImageOpenError(`Could not open '${filename}': ${strerror(error)}`, 'E_OPEN', { cause: error });
     }
     try {
       const stat = fs.fstatSync(fd, { bigint: true });
-      if (stat.isDirectory()) {
-        throw new ImageOpenError(`Could not open '${filename}': Is a directory`, 'E_OPEN');
+      if (!stat.isFile()) {
+        throw new ImageOpenError(`'file' driver requires '${filename}' to be a regular file`, 'E_NOT_REGULAR');
       }
       return new HostFile(filename, fd, stat);
     } catch (error) {
@@ -78,8 +78,13 @@ export class HostFile {
    * as zeroes. Callers bound `lengthBytes` by a named limit before calling.
    */
   readAt(offsetBytes: number, lengthBytes: number): Buffer {
-    const buffer = Buffer.alloc(lengthBytes);
-    if (offsetBytes >= this.sizeBytes) return buffer;
+    return this.readInto(Buffer.allocUnsafe(lengthBytes), offsetBytes);
+  }
+
+  /** Fills `buffer` from `offsetBytes` (zeroes past the end); returns it. */
+  readInto(buffer: Buffer, offsetBytes: number): Buffer {
+    const lengthBytes = buffer.length;
+    if (offsetBytes >= this.sizeBytes) return buffer.fill(0);
     const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
     let done = 0;
     while (done < wanted) {
@@ -92,6 +97,7 @@ export class HostFile {
       if (n === 0) break; // the file shrank: the rest reads as zeroes
       done += n;
     }
+    if (done < lengthBytes) buffer.fill(0, done);
     return buffer;
   }
 

@@ -11,6 +11,13 @@ import type { ImageFormat, ImageLayer, OpenContext } from '../formats/types.js';
 import { HostFile } from '../io/host-file.js';
 import { protocolOf, resolveBackingName } from './backing-name.js';
 
+/** Protocol prefixes QEMU 7.2 knows; others are "Unknown protocol". */
+const QEMU_PROTOCOLS = new Set([
+  'json', 'nbd', 'nbd+unix', 'nbd+tcp', 'http', 'https', 'ftp', 'ftps', 'ssh', 'iscsi', 'iser', 'rbd',
+  'gluster', 'gluster+tcp', 'gluster+unix', 'gluster+rdma', 'nfs', 'nvme', 'null-co', 'null-aio',
+  'blkdebug', 'blkverify', 'vvfat', 'host_device', 'host_cdrom', 'fat',
+]);
+
 /** Deepest chain we follow; QEMU has no limit but runs out of file descriptors. */
 export const DEFAULT_MAX_CHAIN_DEPTH = 64;
 
@@ -47,7 +54,8 @@ class ChainFiles implements OpenContext {
 function openLayer(files: ChainFiles, name: string, formatName: string | undefined): ImageLayer {
   const protocol = protocolOf(name);
   if (protocol !== null && protocol !== 'file') {
-    throw new UnsupportedImageError(`imgaudit does not follow '${protocol}:' names ('${name}')`);
+    if (!QEMU_PROTOCOLS.has(protocol)) throw new ImageOpenError(`Unknown protocol '${protocol}'`, 'E_UNKNOWN_PROTOCOL');
+    throw new UnsupportedImageError(`imgaudit does not follow '${protocol}:' names ('${name}')`, 'E_PROTOCOL_BACKING');
   }
   const path = protocol === 'file' ? name.slice('file:'.length) : name;
   const format: ImageFormat | undefined = formatName === undefined ? undefined : formatByName(formatName);

@@ -1,8 +1,8 @@
 /**
- * A bounded cache of L2 tables (one cluster each), least recently used out.
- * 32 MiB covers 256 GiB of guest space with 64 KiB clusters, like QEMU's
- * default L2 cache on Linux; map walks sequentially, so each table is read
- * about once.
+ * A bounded cache of L2 tables (one cluster each), least recently used out;
+ * an evicted table's buffer is reused for the next read, so a walk over a
+ * huge image allocates no garbage. Map walks sequentially, so each table is
+ * read about once and a small cache suffices.
  */
 import type { HostFile } from '../../io/host-file.js';
 
@@ -21,10 +21,14 @@ export class L2Cache {
       this.tables.set(offset, hit);
       return hit;
     }
-    const table = this.file.readAt(offset, this.tableBytes);
+    let table: Buffer;
     if (this.tables.size >= this.capacity) {
       const oldest = this.tables.keys().next().value as number;
+      table = this.tables.get(oldest)!;
       this.tables.delete(oldest);
+      this.file.readInto(table, offset);
+    } else {
+      table = this.file.readAt(offset, this.tableBytes);
     }
     this.tables.set(offset, table);
     return table;

@@ -139,36 +139,72 @@ class Qcow2Layer implements ImageLayer {
 
   /** count_contiguous_subclusters: subclusters of one type (and host-contiguous) from `scIndex`. */
   private countContiguous(l2: Buffer, l2Index: number, scIndex: number, nbClusters: number, l2Offset: number): number {
-    let count = 0;
-    let expectedType = Sc.Normal;
-    let expectedOffset = 0;
-    let checkOffset = false;
-    for (let i = 0; i < nbClusters; i++) {
-      const at = (l2Index + i) * this.entryBytes;
-      const hi = l2.readUInt32BE(at);
-      const lo = l2.readUInt32BE(at + 4);
-      const alloc = this.ctx.hasSubclusters ? l2.readUInt32BE(at + 12) : 0;
-      const zero = this.ctx.hasSubclusters ? l2.readUInt32BE(at + 8) : 0;
-      const first = i === 0 ? scIndex : 0;
-      const range = subclusterRange(this.ctx, hi, lo, alloc, zero, first);
-      if (range.count < 0) {
-        this.corrupt(`Invalid cluster entry found  (L2 offset: ${cHex(l2Offset)}, L2 index: ${cHex(l2Index + i)})`);
-      }
-      if (i === 0) {
-        if (range.type === Sc.Compressed) return range.count;
-        expectedType = range.type;
-        expectedOffset = entryOffset(hi, lo);
-        checkOffset = range.type === Sc.Normal || range.type === Sc.ZeroAlloc || range.type === Sc.UnallocatedAlloc;
-      } else if (range.type !== expectedType) {
-        break;
-      } else if (checkOffset) {
+    const view = new DataView(l2.buffer, l2.byteOffset, l2.byteLength);
+    const entryBytes = this.entryBytes;
+    const first = l2Index * entryBytes;
+    const hi0 = view.getUint32(first);
+    const lo0 = view.getUint32(first + 4);
+    const alloc0 = this.ctx.hasSubclusters ? view.getUint32(first + 12) : 0;
+    const zero0 = this.ctx.hasSubclusters ? view.getUint32(first + 8) : 0;
+    const range = subclusterRange(this.ctx, hi0, lo0, alloc0, zero0, scIndex);
+    if (range.count < 0) this.invalidEntry(l2Offset, l2Index);
+    if (range.type === Sc.Compressed) return range.count;
+    const expectedType = range.type;
+    const checkOffset = expectedType === Sc.Normal || expectedType === Sc.ZeroAlloc || expectedType === Sc.UnallocatedAlloc;
+    let count = range.count;
+    if (scIndex + range.count < this.ctx.subclustersPerCluster) return count;
+    if (!this.ctx.hasSubclusters) {
+      return count + this.countStandard(view, l2Index, nbClusters, expectedType, checkOffset, entryOffset(hi0, lo0));
+    }
+    let expectedOffset = entryOffset(hi0, lo0);
+    for (let i = 1; i < nbClusters; i++) {
+      const at = (l2Index + i) * entryBytes;
+      const hi = view.getUint32(at);
+      const lo = view.getUint32(at + 4);
+      const next = subclusterRange(this.ctx, hi, lo, view.getUint32(at + 12), view.getUint32(at + 8), 0);
+      if (next.count < 0) this.invalidEntry(l2Offset, l2Index + i);
+      if (next.type !== expectedType) break;
+      if (checkOffset) {
         expectedOffset += this.header.clusterSizeBytes;
         if (expectedOffset !== entryOffset(hi, lo)) break;
       }
-      count += range.count;
-      if (first + range.count < this.ctx.subclustersPerCluster) break;
+      count += next.count;
+      if (next.count < this.ctx.subclustersPerCluster) break;
     }
     return count;
+  }
+
+  /**
+   * The same for standard 8-byte entries, in integer arithmetic: the hot loop
+   * of large images. An entry continues the run when its type bits and its
+   * offset (for offset-carrying types: the previous one + one cluster) match;
+   * reserved bits are ignored, as QEMU masks them.
+   */
+  private countStandard(view: DataView, l2Index: number, nbClusters: number, expectedType: Sc, checkOffset: boolean, firstOffset: number): number {
+    const clusterBytes = this.header.clusterSizeBytes;
+    const zeroBit = expectedType === Sc.ZeroAlloc || expectedType === Sc.ZeroPlain ? 1 : 0;
+    // For offset-less types, COPIED matters only with a data file (offset 0 + COPIED = normal).
+    const copiedMask = !checkOffset && this.ctx.hasDataFile ? S.HI_COPIED : 0;
+    // Everything stays int32 so that V8 keeps the loop in registers.
+    const hiMask = (S.HI_COMPRESSED | S.HI_OFFSET_MASK | copiedMask) | 0;
+    const loMask = (S.LO_OFFSET_MASK | S.LO_ZERO) | 0;
+    let expectedHi = checkOffset ? Math.floor(firstOffset / 0x100000000) | 0 : 0;
+    let expectedLo = checkOffset ? (firstOffset % 0x100000000) | 0 : 0;
+    let count = 0;
+    for (let i = 1, at = (l2Index + 1) * 8; i < nbClusters; i++, at += 8) {
+      if (checkOffset) {
+        expectedLo = (expectedLo + clusterBytes) | 0;
+        if (expectedLo >>> 0 < clusterBytes) expectedHi = (expectedHi + 1) | 0;
+      }
+      if ((view.getInt32(at) & hiMask) !== expectedHi) break;
+      if ((view.getInt32(at + 4) & loMask) !== (expectedLo | zeroBit)) break;
+      count++;
+    }
+    return count;
+  }
+
+  private invalidEntry(l2Offset: number, l2Index: number): never {
+    this.corrupt(`Invalid cluster entry found  (L2 offset: ${cHex(l2Offset)}, L2 index: ${cHex(l2Index)})`);
   }
 
   private corrupt(detail: string): never {

@@ -56,8 +56,8 @@ export const MAX_BACKING_NAME_BYTES = 1023;
 export const BACKING_FORMAT_BYTES = 16;
 /** Largest virtual size and host offset we represent exactly (2^53). */
 export const MAX_SAFE_BYTES = Number.MAX_SAFE_INTEGER;
-/** L2 tables kept in memory per image (bounded cache). */
-export const L2_CACHE_BYTES = 32 * 1024 * 1024;
+/** L2 tables kept in memory per layer (bounded cache; at least 16 tables). */
+export const L2_CACHE_BYTES = 4 * 1024 * 1024;
 /** qemu's block-status answers are at most INT_MAX bytes. */
 export const INT_MAX = 0x7fffffff;
 
