@@ -3,6 +3,7 @@
  * each next answer into the current entry when qemu would, and emit entries
  * as they close. An empty range still emits the initial zero-length entry.
  */
+import { UsageError } from '../errors.js';
 import type { ImageLayer } from '../formats/types.js';
 import { chainStatus } from './chain-status.js';
 import type { MapEntry } from './map-entry.js';
@@ -51,7 +52,7 @@ export function* mapEntries(layers: readonly ImageLayer[], options: MapRangeOpti
     const capped = BigInt.asIntN(64, start + options.maxLengthBytes);
     if (capped < end) end = capped;
   }
-  if (start > INT64_MAX || start < 0n) throw new RangeError('start offset out of range');
+  if (start > INT64_MAX || start < 0n) throw new UsageError('start offset out of range');
   const empty: MapEntry = {
     startBytes: Number(start), lengthBytes: 0, depth: 0, present: false, zero: false, data: false,
     compressed: false, offsetBytes: undefined, filename: undefined,
@@ -59,6 +60,9 @@ export function* mapEntries(layers: readonly ImageLayer[], options: MapRangeOpti
   if (start >= end) {
     yield { entry: empty, isLast: true, startExact: start };
     return;
+  }
+  if (start > BigInt(Number.MAX_SAFE_INTEGER) && start % 512n !== 0n) {
+    throw new UsageError('start offsets above 2^53 must be multiples of 512');
   }
   const endBytes = Number(end);
   const onCompressed = options.mergeOnCompressed === true;

@@ -60,6 +60,17 @@ def fiemap_extents(fd, size):
     return [[o, min(o + l, size) - o] for o, l in out if o < size]
 
 
+def merge(ranges):
+    """Join touching ranges (FIEMAP splits at physical discontinuities)."""
+    out = []
+    for o, l in ranges:
+        if out and out[-1][0] + out[-1][1] == o:
+            out[-1][1] += l
+        else:
+            out.append([o, l])
+    return out
+
+
 def subtract(ranges, minus):
     """ranges minus minus (both sorted lists of [off, len])."""
     out = []
@@ -93,7 +104,7 @@ def scan(root):
                 os.fsync(fd)
                 st = os.fstat(fd)
                 data = data_extents(fd, st.st_size)
-                alloc = subtract(fiemap_extents(fd, st.st_size), data)
+                alloc = merge(subtract(fiemap_extents(fd, st.st_size), data))
             finally:
                 os.close(fd)
             files.append({

@@ -3,7 +3,7 @@
  * reader. stdout is byte-identical to qemu-img's; messages are qemu-img's,
  * prefixed with "imgaudit: ". Returns the exit status (0 or 1).
  */
-import { CorruptImageError, ImgauditError } from '../../errors.js';
+import { CorruptImageError, ImgauditError, UsageError } from '../../errors.js';
 import { ImageChain } from '../../map/image-chain.js';
 import {
   HUMAN_HEADER, HumanOutputRefused, JSON_CLOSE, JSON_OPEN, type MapCompat, humanLine, jsonEntry,
@@ -117,6 +117,10 @@ function mapImage(filename: string, options: MapOptions): number {
       return 1;
     }
     if (!(error instanceof ImgauditError)) throw error;
+    if (error instanceof UsageError) {
+      writeStderr(`${PREFIX}${error.message}\n`);
+      return 1;
+    }
     if (error instanceof CorruptImageError && error.qemuEvent !== undefined) {
       writeStderr(`qcow2: Image is corrupt: ${error.qemuEvent}; further non-fatal corruption events will be suppressed\n`);
     }

@@ -2,7 +2,7 @@
  * qcow2 header and header extensions, validated like QEMU 7.2's qcow2 open
  * (messages are QEMU's where `imgaudit map` must print the same text).
  */
-import { ImageOpenError, NotThisFormatError } from '../../errors.js';
+import { ImageOpenError, NotThisFormatError, UnsupportedImageError } from '../../errors.js';
 import type { HostFile } from '../../io/host-file.js';
 import { cHex, u32, u64 } from './bytes.js';
 import * as S from './spec.js';
@@ -128,11 +128,17 @@ export function readQcow2Header(file: HostFile): Qcow2Header {
   const snapshotsOffset = u64(head, S.HDR.snapshotsOffset, 'snapshot table offset');
   validateTable(snapshotsOffset, nbSnapshots, S.SNAPSHOT_HEADER_BYTES, S.MAX_SNAPSHOTS * 1024, 'Snapshot table', clusterSizeBytes);
 
-  const virtualSizeRaw = u64(head, S.HDR.size, 'virtual size');
+  // Sizes are exact as doubles while they are multiples of 512 below 2^62.
+  const sizeField = head.readBigUInt64BE(S.HDR.size);
+  if (sizeField > S.MAX_VIRTUAL_SIZE) {
+    throw new UnsupportedImageError(`qcow2: virtual size 0x${sizeField.toString(16)} exceeds 2^62 bytes`);
+  }
+  const virtualSizeRaw = Number((sizeField / 512n) * 512n);
+  const sizeRoundedUp = Number(((sizeField + 511n) / 512n) * 512n);
   const l1Size = u32(head, S.HDR.l1Size);
   if (l1Size > S.MAX_L1_TABLE_BYTES / 8) openError('Active L1 table too large');
   const l2Entries = clusterSizeBytes / (hasExtendedL2 ? 16 : 8);
-  const l1Needed = Math.ceil(virtualSizeRaw / (clusterSizeBytes * l2Entries));
+  const l1Needed = Math.ceil(sizeRoundedUp / (clusterSizeBytes * l2Entries));
   if (l1Needed > 0x7fffffff) openError('Image is too big');
   if (l1Size < l1Needed) openError('L1 table is too small');
   const l1TableOffset = u64(head, S.HDR.l1TableOffset, 'L1 table offset');
@@ -154,7 +160,7 @@ export function readQcow2Header(file: HostFile): Qcow2Header {
 
   return {
     version, clusterBits, clusterSizeBytes,
-    virtualSizeBytes: Math.floor(virtualSizeRaw / 512) * 512,
+    virtualSizeBytes: virtualSizeRaw,
     cryptMethod: u32(head, S.HDR.cryptMethod),
     l1Size, l1TableOffset, refcountTableOffset, refcountTableClusters,
     incompatibleFeatures,

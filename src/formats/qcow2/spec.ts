@@ -54,8 +54,12 @@ export const SNAPSHOT_HEADER_BYTES = 40;
 export const MAX_BACKING_NAME_BYTES = 1023;
 /** QEMU keeps the backing format in char[16]: a longer extension is refused. */
 export const BACKING_FORMAT_BYTES = 16;
-/** Largest virtual size and host offset we represent exactly (2^53). */
-export const MAX_SAFE_BYTES = Number.MAX_SAFE_INTEGER;
+/**
+ * Largest virtual size we map: guest offsets are multiples of 512 (or of
+ * the cluster size), which doubles hold exactly up to 2^62; QEMU's own limit
+ * is INT64_MAX. Host offsets must stay below 2^53 (checked per entry).
+ */
+export const MAX_VIRTUAL_SIZE = 1n << 62n;
 /** L2 tables kept in memory per layer (bounded cache; at least 16 tables). */
 export const L2_CACHE_BYTES = 4 * 1024 * 1024;
 /** qemu's block-status answers are at most INT_MAX bytes. */

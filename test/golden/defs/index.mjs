@@ -1,0 +1,6 @@
+// All golden cases, in generation order.
+import { scenarioCases } from "./scenarios.mjs";
+import { edgeCases } from "./edge.mjs";
+import { errorCases } from "./errors.mjs";
+
+export const cases = [...scenarioCases, ...edgeCases, ...errorCases];
