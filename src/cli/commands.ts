@@ -1,5 +1,6 @@
 /** The yargs commands besides `map`, each in its own module. */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { scanCommand } from './commands/scan.js';
 
 export interface CliCommand {
   command: string;
@@ -9,4 +10,4 @@ export interface CliCommand {
   run: (argv: ArgumentsCamelCase) => Promise<number>;
 }
 
-export const COMMANDS: CliCommand[] = [];
+export const COMMANDS: CliCommand[] = [scanCommand];

@@ -81,6 +81,11 @@ export interface ImageLayer {
 export interface OpenContext {
   /** Opens another host file read-only (data file, extent): name as QEMU would open it. */
   openFile(name: string): HostFile;
+  /**
+   * Opens a qcow2 external data file. QEMU 7.2 opens a relative name from
+   * the current directory; the scanner asks for the image's directory instead.
+   */
+  openDataFile(name: string, imageName: string): HostFile;
 }
 
 /** A format driver: probing and opening. */

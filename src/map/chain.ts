@@ -31,6 +31,12 @@ export interface OpenChainOptions {
    * refuses it (the scanner uses this for backing files outside its roots).
    */
   checkBacking?: (resolvedName: string, overlay: ImageLayer) => void;
+  /**
+   * Resolve a relative qcow2 `data_file` name against the image's directory
+   * (what an auditor running from cron expects) instead of the current
+   * directory (qemu-img 7.2's behaviour, the default).
+   */
+  dataFileFromImageDir?: boolean;
 }
 
 /** An opened chain: layers[0] is the image itself, layers[i+1] the backing of layers[i]. */
@@ -41,10 +47,14 @@ export interface OpenedChain {
 
 class ChainFiles implements OpenContext {
   readonly files: HostFile[] = [];
+  constructor(private readonly dataFileFromImageDir: boolean) {}
   openFile(name: string): HostFile {
     const file = HostFile.open(name);
     this.files.push(file);
     return file;
+  }
+  openDataFile(name: string, imageName: string): HostFile {
+    return this.openFile(this.dataFileFromImageDir ? resolveBackingName(imageName, name) : name);
   }
   closeAll(): void {
     for (const file of this.files) file.close();
@@ -74,7 +84,7 @@ function prefixed(prefix: string, error: unknown): never {
  * CorruptImageError or UnsupportedImageError with qemu-img's message text.
  */
 export function openChain(filename: string, options: OpenChainOptions = {}): OpenedChain {
-  const files = new ChainFiles();
+  const files = new ChainFiles(options.dataFileFromImageDir === true);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
   const layers: ImageLayer[] = [];
   const seen = new Set<string>();

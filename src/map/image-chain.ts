@@ -53,14 +53,16 @@ export interface ChainLayerInfo {
 /** Entries between two yields to the event loop in `entries()`. */
 const ENTRIES_PER_TURN = 4096;
 
-function identity(file: HostFile): FileIdentity {
+/** Identity and size of an opened host file. */
+export function fileIdentity(file: HostFile): FileIdentity {
   return {
     path: file.filename, dev: file.dev, ino: file.ino, sizeBytes: file.sizeBytes,
     allocatedBytes: file.allocatedBytes, mtimeNs: file.mtimeNs, ctimeNs: file.ctimeNs,
   };
 }
 
-function describe(layer: ImageLayer, depth: number): ChainLayerInfo {
+/** Metadata of one opened layer at `depth`. */
+export function describeLayer(layer: ImageLayer, depth: number): ChainLayerInfo {
   return {
     depth,
     filename: layer.filename,
@@ -71,8 +73,8 @@ function describe(layer: ImageLayer, depth: number): ChainLayerInfo {
     clusterSizeBytes: layer.details.clusterSizeBytes ?? null,
     version: layer.details.version ?? null,
     flags: layer.details.flags ?? [],
-    file: identity(layer.file),
-    extraFiles: layer.extraFiles.map(identity),
+    file: fileIdentity(layer.file),
+    extraFiles: layer.extraFiles.map(fileIdentity),
   };
 }
 
@@ -83,7 +85,7 @@ export class ImageChain {
 
   private constructor(opened: ReturnType<typeof openChain>) {
     this.opened = opened;
-    this.layers = opened.layers.map(describe);
+    this.layers = opened.layers.map(describeLayer);
   }
 
   /** Opens `filename` read-only with its backing chain (throws ImgauditError subclasses). */

@@ -15,6 +15,8 @@ export function looksMetadataPreallocated(file: HostFile, header: Qcow2Header, r
   const realClusters = Math.floor(file.allocatedBytes / clusterBytes);
   const threshold = Math.max(Math.floor((realClusters * 10) / 9), realClusters + 2);
   const endCluster = Math.ceil(file.lengthBytes / clusterBytes);
+  // Fewer host clusters than the threshold: the answer is "no" without reading refcounts.
+  if (endCluster < threshold) return false;
   const refcountBits = 2 ** header.refcountOrder;
   const entriesPerBlock = (clusterBytes * 8) / refcountBits;
   const tableEntries = refcountTable.length / 8;

@@ -49,7 +49,7 @@ class Qcow2Layer implements ImageLayer {
     this.l1 = file.readAt(header.l1TableOffset, header.l1Size * 8);
     this.l2Cache = new L2Cache(file, header.clusterSizeBytes, S.L2_CACHE_BYTES);
     if (header.dataFileName !== null) {
-      this.dataFile = context.openFile(header.dataFileName);
+      this.dataFile = context.openDataFile(header.dataFileName, filename);
       this.extraFiles.push(this.dataFile);
     } else {
       this.dataFile = file;

@@ -1,0 +1,73 @@
+/**
+ * The findings a scan records, with their stable codes and severities:
+ *
+ * | code | severity | when |
+ * |---|---|---|
+ * | map engine codes (`E_OPEN`, `E_CORRUPT`, `E_UNSUPPORTED`, `E_CHAIN_LOOP`, ...) | error | the chain could not be mapped |
+ * | `E_BACKING_MISSING` | error | a backing file does not exist |
+ * | `E_BACKING_OUTSIDE_ROOTS` | error | a backing file lies outside the roots and is not followed |
+ * | `E_ROOT_MISSING`, `E_ROOT_NOT_DIRECTORY` | error | a configured root cannot be crawled |
+ * | `E_IMAGE_CHANGED` | warning | the chain kept changing while it was mapped (figures are unstable) |
+ * | `E_IMAGE_DIRTY`, `E_IMAGE_CORRUPT` | warning | a qcow2 layer has its dirty / corrupt bit set |
+ * | `E_NOT_AN_IMAGE` | warning | a file named like an image of a format with magic has none |
+ * | `E_FORMAT_MISMATCH` | info | the extension promises another format than the magic says |
+ */
+import type { FailOn, Severity } from '../config/config.js';
+import type { ChainLayerInfo } from '../map/image-chain.js';
+import type { FindingRecord } from '../store/records.js';
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 3, warning: 2, info: 1 };
+
+/** True when a finding of `severity` reaches the `failOn` threshold. */
+export function reachesThreshold(severity: Severity, failOn: FailOn): boolean {
+  return failOn !== 'never' && SEVERITY_RANK[severity] >= SEVERITY_RANK[failOn];
+}
+
+/** The finding of a chain that could not be mapped. */
+export function mappingErrorFinding(
+  failed: { code: string; message: string; errno: string | null; depth: number | null },
+): FindingRecord {
+  const isMissingBacking = failed.code === 'E_OPEN' && failed.errno === 'ENOENT' && (failed.depth ?? 0) >= 1;
+  return {
+    code: isMissingBacking ? 'E_BACKING_MISSING' : failed.code,
+    severity: 'error',
+    depth: failed.depth,
+    message: failed.message,
+  };
+}
+
+/** Findings about the layers' headers (qcow2 dirty / corrupt bits). */
+export function layerFindings(layers: readonly ChainLayerInfo[]): FindingRecord[] {
+  const findings: FindingRecord[] = [];
+  for (const layer of layers) {
+    if (layer.flags.includes('dirty')) {
+      findings.push({ code: 'E_IMAGE_DIRTY', severity: 'warning', depth: layer.depth,
+        message: `${layer.filename}: the dirty bit is set (refcounts may need a repair: qemu-img check -r leaks)` });
+    }
+    if (layer.flags.includes('corrupt')) {
+      findings.push({ code: 'E_IMAGE_CORRUPT', severity: 'warning', depth: layer.depth,
+        message: `${layer.filename}: the corrupt bit is set (QEMU opens it read-only only)` });
+    }
+  }
+  return findings;
+}
+
+/** The finding of a file whose extension promises another format than its magic says, if so. */
+export function formatMismatchFinding(path: string, format: string, promised: string | null): FindingRecord | null {
+  if (promised === null || promised === format) return null;
+  return { code: 'E_FORMAT_MISMATCH', severity: 'info', depth: 0,
+    message: `${path}: named like a ${promised} image but its format is ${format}` };
+}
+
+/** The finding of a file named like an image of a format with magic that has none. */
+export function notAnImageFinding(path: string, promised: string | null): FindingRecord | null {
+  if (promised === null || promised === 'raw') return null;
+  return { code: 'E_NOT_AN_IMAGE', severity: 'warning', depth: null,
+    message: `${path}: named like a ${promised} image but has no known magic; not audited` };
+}
+
+/** The finding of a chain that kept changing while it was mapped. */
+export function unstableFinding(path: string, attempts: number): FindingRecord {
+  return { code: 'E_IMAGE_CHANGED', severity: 'warning', depth: null,
+    message: `${path}: changed while it was mapped (${attempts} attempts); its figures may be inconsistent` };
+}

@@ -1,0 +1,187 @@
+/**
+ * `imgaudit scan` as a use case: lock the database, open and migrate it,
+ * close runs a crash left `running`, crawl the roots, audit every candidate
+ * under the limiter (the store is the single writer), end the run with its
+ * totals, apply retention. No argv, no output, no process handling: the
+ * caller passes an AbortSignal and an event callback.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import { ConfigError } from '../config/config-error.js';
+import { type ScanConfig } from '../config/config.js';
+import { durationMs } from '../config/parsers.js';
+import { type Candidate, crawl, normaliseRoots } from '../crawl/crawler.js';
+import { globMatcher } from '../crawl/glob-match.js';
+import { StatCache } from '../crawl/file-identity.js';
+import { Limiter } from '../crawl/limiter.js';
+import { type ChainOpener, openImageChain } from '../crawl/map-chain.js';
+import { asStoreError } from '../store/db.js';
+import type { FindingRecord } from '../store/records.js';
+import type { ReadCounters } from '../store/run-repo.js';
+import { ScanLock } from '../store/scan-lock.js';
+import { ScanStore } from '../store/scan-store.js';
+import { type AuditContext, auditImage } from './audit-image.js';
+import { backingPolicy } from './backing-policy.js';
+import type { ScanEvent, ScanProgress, ScanSummary } from './scan-events.js';
+import { reachesThreshold } from './scan-findings.js';
+import { toolVersion } from './tool-version.js';
+
+/** How to run a scan. */
+export interface ScanOptions {
+  config: ScanConfig;
+  /** Re-read every chain instead of reusing unchanged ones. */
+  isFull: boolean;
+  /** Aborting stops dispatching; what is done is committed and the run is `interrupted`. */
+  signal: AbortSignal;
+  onEvent?: (event: ScanEvent) => void;
+  /** Chain opener (tests count or perturb opens through it). */
+  open?: ChainOpener;
+}
+
+/** What mapping results depend on besides the files: reuse needs an equal fingerprint. */
+function fingerprintOf(config: ScanConfig, roots: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify({
+    toolVersion: toolVersion(), roots, followBackingOutsideRoots: config.followBackingOutsideRoots,
+    maxChainDepth: config.maxChainDepth,
+  })).digest('hex').slice(0, 32);
+}
+
+function isAbort(error: unknown, signal: AbortSignal): boolean {
+  return signal.aborted && (error === signal.reason || (error as Error | undefined)?.name === 'AbortError');
+}
+
+class ScanDriver {
+  private readonly startedAtMs = Date.now();
+  private readonly progress: ScanProgress = {
+    found: 0, done: 0, isCrawlDone: false, images: 0, read: 0, mappedBytes: 0, elapsedMs: 0,
+  };
+
+  constructor(private readonly options: ScanOptions, private readonly context: AuditContext) {}
+
+  /** Chains read so far and their virtual bytes. */
+  get readCounters(): ReadCounters {
+    return { readCount: this.progress.read, mappedBytes: this.progress.mappedBytes };
+  }
+
+  async run(roots: readonly string[]): Promise<void> {
+    const { signal } = this.options;
+    const { config } = this.options;
+    const limiter = new Limiter(config.concurrency);
+    for await (const item of crawl({ roots, include: config.include, exclude: config.exclude })) {
+      if (signal.aborted || limiter.hasFailed) break;
+      if (item.kind === 'root-problem') {
+        const finding: FindingRecord = { code: item.code, severity: 'error', depth: null, message: item.message };
+        this.context.store.runs.addFinding(this.context.runId, item.root, finding);
+        this.context.onFinding(item.root, finding);
+        continue;
+      }
+      this.progress.found++;
+      await limiter.whenReady();
+      if (signal.aborted || limiter.hasFailed) break;
+      limiter.run(() => this.audit(item));
+    }
+    this.progress.isCrawlDone = true;
+    await limiter.idle();
+    this.emitProgress();
+  }
+
+  private async audit(candidate: Candidate): Promise<void> {
+    if (this.options.signal.aborted) return;
+    try {
+      const result = await auditImage(this.context, candidate);
+      this.context.store.commitIfDue();
+      if (result.kind === 'image') {
+        this.progress.images++;
+        if (result.wasRead) {
+          this.progress.read++;
+          this.progress.mappedBytes += result.virtualSizeBytes;
+        }
+      }
+    } catch (error) {
+      if (isAbort(error, this.options.signal)) return;
+      throw error;
+    }
+    this.progress.done++;
+    this.emitProgress();
+  }
+
+  private emitProgress(): void {
+    this.progress.elapsedMs = Date.now() - this.startedAtMs;
+    this.options.onEvent?.({ kind: 'progress', progress: { ...this.progress } });
+  }
+}
+
+function summarise(store: ScanStore, runId: number, options: ScanOptions, elapsedMs: number): ScanSummary {
+  const row = store.runs.summary(runId);
+  const status = row.status === 'complete' ? 'complete' : 'interrupted';
+  const hasFailure = (['error', 'warning', 'info'] as const)
+    .some((severity) => row.findings[severity] > 0 && reachesThreshold(severity, options.config.check.failOn));
+  return {
+    runId, status, images: row.imageCount, errors: row.errorCount, newImages: row.newCount,
+    changedImages: row.changedCount, read: row.readCount, mappedBytes: row.mappedBytes, elapsedMs,
+    findings: row.findings, exitStatus: hasFailure ? 1 : 0,
+  };
+}
+
+function applyRetention(store: ScanStore, config: ScanConfig): void {
+  const { keepRuns, olderThan } = config.retention;
+  if (keepRuns === null && olderThan === null) return;
+  store.prune({ keepRuns, olderThanMs: olderThan === null ? null : durationMs(olderThan), now: new Date() });
+}
+
+/**
+ * Runs one scan. Throws ConfigError (no roots), LockError, StoreError or
+ * MigrationError (run-level: nothing or nothing more is written); image-level
+ * problems are findings in the summary.
+ */
+export async function runScan(options: ScanOptions): Promise<ScanSummary> {
+  const { config, signal } = options;
+  const roots = normaliseRoots(config.roots);
+  if (roots.length === 0) throw new ConfigError("no roots to scan: give ROOT arguments or set 'roots' in the config file");
+  const startedAt = new Date();
+  const lock = ScanLock.acquire(config.database);
+  try {
+    const store = ScanStore.open(config.database);
+    try {
+      store.runs.interruptStale();
+      const fingerprint = fingerprintOf(config, roots);
+      const runId = store.runs.begin({
+        roots, config, fingerprint, isFull: options.isFull, host: os.hostname(), toolVersion: toolVersion(),
+        pid: process.pid, startedAt,
+      });
+      const context: AuditContext = {
+        store, config, runId, signal,
+        reuseRunId: options.isFull ? undefined : store.runs.lastComplete(fingerprint),
+        previousRunId: store.runs.lastComplete(),
+        open: options.open ?? openImageChain,
+        isRawName: globMatcher(config.rawPatterns),
+        checkBacking: backingPolicy(roots, config.followBackingOutsideRoots),
+        onFinding: (path, finding) => options.onEvent?.({ kind: 'finding', path, finding }),
+        backingStats: new StatCache(),
+      };
+      const driver = new ScanDriver(options, context);
+      try {
+        store.beginBatch();
+        await driver.run(roots);
+        store.endBatch();
+      } catch (error) {
+        try {
+          store.runs.end(runId, 'failed', new Date(), driver.readCounters);
+        } catch {
+          // The original error says more; the next scan marks the run interrupted.
+        }
+        throw error;
+      }
+      const status = signal.aborted ? 'interrupted' : 'complete';
+      store.runs.end(runId, status, new Date(), driver.readCounters);
+      if (status === 'complete') applyRetention(store, config);
+      return summarise(store, runId, options, Date.now() - startedAt.getTime());
+    } finally {
+      store.close();
+    }
+  } catch (error) {
+    throw asStoreError(error);
+  } finally {
+    lock.release();
+  }
+}

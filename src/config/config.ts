@@ -1,0 +1,162 @@
+/**
+ * The scan configuration: its type, its defaults, and validation of a
+ * partial configuration (from a file or from flags) with messages that name
+ * the offending key. `config.example.json` documents every key.
+ */
+import { ConfigError } from './config-error.js';
+import {
+  type Parser, boolean, duration, integer, nonEmptyString, nullable, oneOf, stringList,
+} from './parsers.js';
+
+/** How bad a finding is; the exit status follows a threshold over these. */
+export type Severity = 'error' | 'warning' | 'info';
+/** Exit-status threshold: findings at or above it make the exit status 1. */
+export type FailOn = Severity | 'never';
+
+/** What `prune` (and scan, after a complete run) keeps. */
+export interface RetentionConfig {
+  /** Keep the newest N complete runs (and everything newer); null keeps all. */
+  keepRuns: number | null;
+  /** Drop runs that started longer ago than this duration (`90d`); null keeps all. */
+  olderThan: string | null;
+}
+
+/** Thresholds for findings. */
+export interface CheckConfig {
+  failOn: FailOn;
+  /** `check` reports chains with more layers than this. */
+  deepChainLayers: number;
+}
+
+/** The effective configuration of a scan (after defaults, file and flags). */
+export interface ScanConfig {
+  /** Directories (or single image files) to audit; absolute after loading. */
+  roots: string[];
+  /** fast-glob patterns, relative to each root, of candidate files. */
+  include: string[];
+  /** fast-glob patterns, relative to each root, never visited. */
+  exclude: string[];
+  /** Candidates with no known magic count as raw images only when they match one of these. */
+  rawPatterns: string[];
+  /** SQLite database file; absolute after loading. */
+  database: string;
+  /** Chains mapped at once. */
+  concurrency: number;
+  /** Follow backing files outside the roots (otherwise the image is an error finding). */
+  followBackingOutsideRoots: boolean;
+  /** Refuse chains with more layers than this. */
+  maxChainDepth: number;
+  /** Times an image that changed while it was mapped is mapped again before it is recorded as unstable. */
+  changeRetries: number;
+  retention: RetentionConfig;
+  check: CheckConfig;
+}
+
+/** The defaults; `config.example.json` shows them and a test keeps the two equal. */
+export const DEFAULT_CONFIG: Readonly<ScanConfig> = Object.freeze<ScanConfig>({
+  roots: [],
+  include: ['**/*.qcow2', '**/*.img', '**/*.raw', '**/*.vmdk', '**/*.vhd', '**/*.vhdx', '**/*.vdi', '**/*.qed'],
+  exclude: [],
+  rawPatterns: ['**/*.img', '**/*.raw'],
+  database: 'imgaudit.db',
+  // The map engine reads synchronously on one thread: concurrency bounds the
+  // chains open at once (descriptors, buffers), interleaved 16 Ki entries at a time.
+  concurrency: 4,
+  followBackingOutsideRoots: false,
+  maxChainDepth: 64,
+  changeRetries: 2,
+  retention: { keepRuns: 400, olderThan: null },
+  check: { failOn: 'error', deepChainLayers: 8 },
+});
+
+/** A configuration with every key optional, as read from one source. */
+export type PartialConfig = Partial<Omit<ScanConfig, 'retention' | 'check'>> & {
+  retention?: Partial<RetentionConfig>;
+  check?: Partial<CheckConfig>;
+};
+
+type Shape = { [key: string]: Parser<unknown> | Shape };
+
+const SHAPE: Shape = {
+  roots: stringList(),
+  include: stringList(1),
+  exclude: stringList(),
+  rawPatterns: stringList(),
+  database: nonEmptyString,
+  concurrency: integer(1, 256),
+  followBackingOutsideRoots: boolean,
+  maxChainDepth: integer(1, 1024),
+  changeRetries: integer(0, 100),
+  retention: { keepRuns: nullable(integer(1, 1_000_000)), olderThan: nullable(duration) },
+  check: { failOn: oneOf(['error', 'warning', 'info', 'never']), deepChainLayers: integer(1, 1024) },
+};
+
+/** Keys that document a config file and are otherwise ignored. */
+const DOC_KEYS = new Set(['_doc']);
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+function suggestion(key: string, known: readonly string[]): string {
+  const close = known.find((k) => k.toLowerCase() === key.toLowerCase() || distance(k, key) <= 2);
+  return close === undefined ? '' : ` (did you mean '${close}'?)`;
+}
+
+/**
+ * Validates one source of configuration. `name(keyPath)` says how to name a
+ * key in messages (`'concurrency' in /etc/imgaudit.json`, `--concurrency`).
+ * Throws ConfigError on the first unknown key or bad value.
+ */
+export function validateConfig(raw: unknown, name: (keyPath: string) => string, source = 'configuration'): PartialConfig {
+  if (!isObject(raw)) throw new ConfigError(`${source}: expected a JSON object`);
+  return validateShape(raw, SHAPE, '', name) as PartialConfig;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function validateShape(raw: unknown, shape: Shape, prefix: string, name: (keyPath: string) => string): object {
+  if (!isObject(raw)) throw new ConfigError(`${name(prefix.slice(0, -1))}: expected an object, got ${JSON.stringify(raw)}`);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (prefix === '' && DOC_KEYS.has(key)) continue;
+    const spec = shape[key];
+    if (spec === undefined) {
+      throw new ConfigError(`${name(prefix + key)}: unknown key${suggestion(key, Object.keys(shape))}`);
+    }
+    if (typeof spec === 'function') {
+      const parsed = spec(value);
+      if (!parsed.ok) throw new ConfigError(`${name(prefix + key)}: expected ${parsed.expected}, got ${JSON.stringify(value)}`);
+      out[key] = parsed.value;
+    } else {
+      out[key] = validateShape(value, spec, `${prefix}${key}.`, name);
+    }
+  }
+  return out;
+}
+
+/** Applies `layers` over `base` in order (later layers win), key by key. */
+export function mergeConfig(base: Readonly<ScanConfig>, ...layers: readonly PartialConfig[]): ScanConfig {
+  let merged: ScanConfig = { ...base, retention: { ...base.retention }, check: { ...base.check } };
+  for (const layer of layers) {
+    merged = {
+      ...merged,
+      ...layer,
+      retention: { ...merged.retention, ...layer.retention },
+      check: { ...merged.check, ...layer.check },
+    };
+  }
+  return merged;
+}

@@ -1,0 +1,60 @@
+/**
+ * Loading the effective configuration: defaults, then the config file, then
+ * command-line flags (flags win). Relative paths in a config file are
+ * relative to the file's directory; relative paths from flags, and the
+ * default database, are relative to the current directory.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from './config-error.js';
+import { DEFAULT_CONFIG, type PartialConfig, type ScanConfig, mergeConfig, validateConfig } from './config.js';
+
+/** Where the configuration comes from. */
+export interface ConfigSources {
+  /** Path of a JSON config file (`--config`), if any. */
+  file?: string | undefined;
+  /** Values given as flags, keyed like the config (unvalidated). */
+  flags?: Record<string, unknown>;
+  /** How to name each flag-given key in messages (`concurrency` → `--concurrency`). */
+  flagNames?: Readonly<Record<string, string>>;
+  /** Base for relative paths from flags and for the default database. */
+  cwd: string;
+}
+
+function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError(`cannot read config file '${file}': ${reason}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ConfigError(`config file '${file}' is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function resolvePaths(config: PartialConfig, base: string): PartialConfig {
+  const resolved: PartialConfig = { ...config };
+  if (config.roots !== undefined) resolved.roots = config.roots.map((root) => path.resolve(base, root));
+  if (config.database !== undefined) resolved.database = path.resolve(base, config.database);
+  return resolved;
+}
+
+/** Throws ConfigError naming the key or flag; never touches anything but the config file. */
+export function loadConfig(sources: ConfigSources): ScanConfig {
+  const layers: PartialConfig[] = [{ database: path.resolve(sources.cwd, DEFAULT_CONFIG.database) }];
+  if (sources.file !== undefined) {
+    const file = path.resolve(sources.cwd, sources.file);
+    const fromFile = validateConfig(readConfigFile(file), (key) => `${file}: '${key}'`, file);
+    layers.push(resolvePaths(fromFile, path.dirname(file)));
+  }
+  if (sources.flags !== undefined) {
+    const names = sources.flagNames ?? {};
+    const fromFlags = validateConfig(sources.flags, (key) => names[key] ?? `--${key}`);
+    layers.push(resolvePaths(fromFlags, sources.cwd));
+  }
+  return mergeConfig(DEFAULT_CONFIG, ...layers);
+}

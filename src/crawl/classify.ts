@@ -1,0 +1,39 @@
+/**
+ * Is a candidate file a disk image? Its format comes from its magic, as QEMU
+ * probes it; a file with no known magic is a raw image only when its name
+ * matches the raw patterns, so arbitrary files are never audited as raw.
+ */
+import path from 'node:path';
+import { ImgauditError } from '../errors.js';
+import { detectFormat } from '../map/detect.js';
+
+/** The format a file's extension promises, for the mismatch finding (`.img` promises nothing). */
+const EXTENSION_FORMATS: Readonly<Record<string, string>> = {
+  '.qcow2': 'qcow2', '.qcow': 'qcow', '.qed': 'qed', '.vmdk': 'vmdk', '.vhd': 'vpc', '.vpc': 'vpc',
+  '.vhdx': 'vhdx', '.vdi': 'vdi', '.raw': 'raw',
+};
+
+/** What a candidate turned out to be. */
+export type Classification =
+  | { kind: 'image'; format: string; extensionFormat: string | null }
+  | { kind: 'not-image'; extensionFormat: string | null }
+  | { kind: 'unreadable'; code: string; message: string };
+
+/** The format `name`'s extension promises, or null. */
+export function extensionFormat(name: string): string | null {
+  return EXTENSION_FORMATS[path.extname(name).toLowerCase()] ?? null;
+}
+
+/** Reads the candidate's first sector (only that) and classifies it. */
+export function classify(file: string, relativePath: string, isRawName: (relativePath: string) => boolean): Classification {
+  const promised = extensionFormat(file);
+  let format: string;
+  try {
+    format = detectFormat(file);
+  } catch (error) {
+    if (!(error instanceof ImgauditError)) throw error;
+    return { kind: 'unreadable', code: error.code, message: error.message };
+  }
+  if (format === 'raw' && !isRawName(relativePath)) return { kind: 'not-image', extensionFormat: promised };
+  return { kind: 'image', format, extensionFormat: promised };
+}

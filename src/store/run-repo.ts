@@ -1,0 +1,175 @@
+/**
+ * Runs: creating one, the images and findings it records, and its
+ * materialised totals (written when it ends, or when the next scan finds it
+ * was left `running` by a crash).
+ */
+import type { Severity } from '../config/config.js';
+import type { Db, Statement } from './db.js';
+import type { FindingRecord, ImageChange } from './records.js';
+
+/** What a run is started with. */
+export interface RunStart {
+  roots: readonly string[];
+  config: unknown;
+  fingerprint: string;
+  isFull: boolean;
+  host: string;
+  toolVersion: string;
+  pid: number;
+  startedAt: Date;
+}
+
+/** A run's counters as stored. */
+export interface RunSummaryRow {
+  status: string;
+  imageCount: number;
+  errorCount: number;
+  newCount: number;
+  changedCount: number;
+  readCount: number;
+  mappedBytes: number;
+  findings: Record<Severity, number>;
+}
+
+/** Chains a run read (rather than reused) and their virtual bytes. */
+export interface ReadCounters {
+  readCount: number;
+  mappedBytes: number;
+}
+
+/** How a run ended. */
+export type RunEndStatus = 'complete' | 'interrupted' | 'failed';
+
+const CHANGE_CODES: Readonly<Record<ImageChange, number>> = { unchanged: 0, changed: 1, new: 2 };
+
+/** Prepared statements for runs, their images, findings and totals. */
+export class RunRepo {
+  private readonly insertRunImage: Statement;
+  private readonly insertRunFinding: Statement;
+  private readonly imageIdStmt: Statement;
+  private readonly insertImage: Statement;
+  private readonly rootIdStmt: Statement;
+  private readonly insertRoot: Statement;
+  private readonly chainInRun: Statement;
+  /** Root ids by path (a handful per database; roots are never deleted while a scan runs). */
+  private readonly rootIds = new Map<string, number>();
+
+  constructor(private readonly db: Db) {
+    this.insertRunImage = db.prepare(`
+      INSERT INTO run_images (run_id, image_id, chain_id, root_id, change) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (run_id, image_id) DO NOTHING`);
+    this.insertRunFinding = db.prepare(
+      'INSERT INTO run_findings (run_id, path, code, severity, message) VALUES (?, ?, ?, ?, ?)');
+    this.imageIdStmt = db.prepare('SELECT id FROM images WHERE path = ?').pluck();
+    this.insertImage = db.prepare('INSERT INTO images (path) VALUES (?)');
+    this.rootIdStmt = db.prepare('SELECT id FROM roots WHERE path = ?').pluck();
+    this.insertRoot = db.prepare('INSERT INTO roots (path) VALUES (?)');
+    this.chainInRun = db.prepare(`
+      SELECT ri.chain_id FROM run_images ri JOIN images i ON i.id = ri.image_id
+      WHERE ri.run_id = ? AND i.path = ?`).pluck();
+  }
+
+  /** Creates a `running` run; returns its id. */
+  begin(start: RunStart): number {
+    return Number(this.db.prepare(`
+      INSERT INTO runs (started_at, status, pid, host, tool_version, roots, config, fingerprint, is_full)
+      VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)`).run(
+      start.startedAt.toISOString(), start.pid, start.host, start.toolVersion, JSON.stringify(start.roots),
+      JSON.stringify(start.config), start.fingerprint, start.isFull ? 1 : 0,
+    ).lastInsertRowid);
+  }
+
+  /** The newest complete run, optionally only among runs with this fingerprint. */
+  lastComplete(fingerprint?: string): number | undefined {
+    const sql = fingerprint === undefined
+      ? "SELECT id FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT 1"
+      : "SELECT id FROM runs WHERE status = 'complete' AND fingerprint = ? ORDER BY id DESC LIMIT 1";
+    const args = fingerprint === undefined ? [] : [fingerprint];
+    return this.db.prepare(sql).pluck().get(...args) as number | undefined;
+  }
+
+  /** The chain state run `runId` recorded for the image at `path`. */
+  chainIdIn(runId: number, path: string): number | undefined {
+    return this.chainInRun.get(runId, path) as number | undefined;
+  }
+
+  /** Records that the run saw the image at `path` with chain state `chainId`. */
+  addImage(runId: number, path: string, root: string, chainId: number, change: ImageChange): void {
+    let rootId = this.rootIds.get(root);
+    if (rootId === undefined) {
+      rootId = this.idOf(this.rootIdStmt, this.insertRoot, root);
+      this.rootIds.set(root, rootId);
+    }
+    this.insertRunImage.run(runId, this.idOf(this.imageIdStmt, this.insertImage, path), chainId, rootId,
+      CHANGE_CODES[change]);
+  }
+
+  /** Records a finding that belongs to the run rather than to a chain state. */
+  addFinding(runId: number, path: string, finding: FindingRecord): void {
+    this.insertRunFinding.run(runId, path, finding.code, finding.severity, finding.message);
+  }
+
+  /** Marks runs a crashed scan left `running` as `interrupted` (with totals); returns their ids. */
+  interruptStale(): number[] {
+    const ids = this.db.prepare("SELECT id FROM runs WHERE status = 'running'").pluck().all() as number[];
+    for (const id of ids) this.end(id, 'interrupted', null);
+    return ids;
+  }
+
+  /**
+   * Ends a run: materialises its totals and sets its status, finish time and
+   * read counters (unknown, so left 0, for runs a crash interrupted).
+   */
+  end(runId: number, status: RunEndStatus, finishedAt: Date | null, reads?: ReadCounters): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM run_depth_totals WHERE run_id = ?').run(runId);
+      this.db.prepare(`
+        INSERT INTO run_depth_totals (run_id, depth, data_bytes, zero_bytes, preallocated_bytes)
+        SELECT ri.run_id, cl.depth, coalesce(sum(cl.data_bytes), 0), coalesce(sum(cl.zero_bytes), 0),
+               coalesce(sum(cl.preallocated_bytes), 0)
+        FROM run_images ri JOIN chain_layers cl ON cl.chain_id = ri.chain_id
+        WHERE ri.run_id = ? AND cl.data_bytes IS NOT NULL
+        GROUP BY cl.depth`).run(runId);
+      this.db.prepare(`
+        UPDATE runs SET status = @status, finished_at = @finishedAt,
+          (image_count, error_count, new_count, changed_count, virtual_size_bytes, unallocated_bytes) = (
+            SELECT count(*), count(c.error_code), coalesce(sum(ri.change = 2), 0), coalesce(sum(ri.change = 1), 0),
+                   coalesce(sum(c.virtual_size_bytes), 0), coalesce(sum(c.unallocated_bytes), 0)
+            FROM run_images ri JOIN chains c ON c.id = ri.chain_id WHERE ri.run_id = @runId),
+          disk_usage_bytes = (
+            SELECT coalesce(sum(allocated_bytes), 0) FROM (
+              SELECT max(f.allocated_bytes) AS allocated_bytes FROM (
+                SELECT c.top_file_id AS file_id FROM run_images ri JOIN chains c ON c.id = ri.chain_id
+                WHERE ri.run_id = @runId
+                UNION
+                SELECT ce.file_id FROM run_images ri JOIN chain_extra_files ce
+                  ON ce.chain_id = ri.chain_id AND ce.depth = 0
+                WHERE ri.run_id = @runId) used
+              JOIN files f ON f.id = used.file_id GROUP BY f.dev, f.ino))
+        WHERE id = @runId`).run({ runId, status, finishedAt: finishedAt?.toISOString() ?? null });
+      if (reads !== undefined) {
+        this.db.prepare('UPDATE runs SET read_count = ?, mapped_bytes = ? WHERE id = ?')
+          .run(reads.readCount, reads.mappedBytes, runId);
+      }
+    })();
+  }
+
+  /** The counters and findings of a run (for its summary line and exit status). */
+  summary(runId: number): RunSummaryRow {
+    const row = this.db.prepare(`
+      SELECT status, image_count AS imageCount, error_count AS errorCount, new_count AS newCount,
+             changed_count AS changedCount, read_count AS readCount, mapped_bytes AS mappedBytes
+      FROM runs WHERE id = ?`).get(runId) as Omit<RunSummaryRow, 'findings'>;
+    const findings: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+    const counts = this.db.prepare(
+      'SELECT severity, count(*) AS n FROM run_findings_all WHERE run_id = ? GROUP BY severity').all(runId) as
+      { severity: Severity; n: number }[];
+    for (const { severity, n } of counts) findings[severity] = n;
+    return { ...row, findings };
+  }
+
+  private idOf(select: Statement, insert: Statement, path: string): number {
+    const id = select.get(path) as number | undefined;
+    return id ?? Number(insert.run(path).lastInsertRowid);
+  }
+}
