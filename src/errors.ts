@@ -22,9 +22,16 @@ export class NotThisFormatError extends ImgauditError {
 /** Opening an image (or one of its backing files) failed: message is qemu-img's text. */
 export class ImageOpenError extends ImgauditError {
   readonly code: string;
-  constructor(message: string, code = 'E_OPEN', options?: { cause?: unknown }) {
+  /**
+   * Lines QEMU prints with error_report() before the open error itself
+   * (e.g. vhdx "VHDX region … overlaps with region …"), without the
+   * program-name prefix; qemu-img prints each as `qemu-img: LINE`.
+   */
+  readonly reports: readonly string[];
+  constructor(message: string, code = 'E_OPEN', options?: { cause?: unknown; reports?: readonly string[] }) {
     super(message, options);
     this.code = code;
+    this.reports = options?.reports ?? [];
   }
 }
 
@@ -33,9 +40,16 @@ export class CorruptImageError extends ImgauditError {
   readonly code = 'E_CORRUPT';
   /** Text of qemu's "Image is corrupt" event when QEMU reports one for this case. */
   readonly qemuEvent: string | undefined;
-  constructor(message: string, qemuEvent?: string) {
+  /**
+   * strerror() text of the errno QEMU fails with while mapping, as qemu-img
+   * prints it in "Could not read file metadata: <text>" (EIO unless the
+   * driver returns another errno, e.g. qed's EINVAL → "Invalid argument").
+   */
+  readonly errnoText: string;
+  constructor(message: string, qemuEvent?: string, errnoText = 'Input/output error') {
     super(message);
     this.qemuEvent = qemuEvent;
+    this.errnoText = errnoText;
   }
 }
 

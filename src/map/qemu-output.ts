@@ -14,13 +14,16 @@ export const JSON_CLOSE = ']\n';
 /** `--compat=8.2` adds `"compressed"` between `data` and `offset`. */
 export type MapCompat = '7.2' | '8.2';
 
+/** An integer in decimal, exactly (JS prints doubles above 2^53 in shortest form). */
+const int = (n: number): string => (n <= Number.MAX_SAFE_INTEGER ? String(n) : BigInt(n).toString());
+
 /** One JSON entry, followed by ",\n" when another entry follows. */
 export function jsonEntry(emitted: EmittedEntry, compat: MapCompat): string {
   const e = emitted.entry;
-  const start = emitted.startExact ?? e.startBytes;
-  let text = `{ "start": ${start}, "length": ${e.lengthBytes}, "depth": ${e.depth}, "present": ${e.present}, "zero": ${e.zero}, "data": ${e.data}`;
+  const start = emitted.startExact ?? int(e.startBytes);
+  let text = `{ "start": ${start}, "length": ${int(e.lengthBytes)}, "depth": ${e.depth}, "present": ${e.present}, "zero": ${e.zero}, "data": ${e.data}`;
   if (compat === '8.2') text += `, "compressed": ${e.compressed}`;
-  if (e.offsetBytes !== undefined) text += `, "offset": ${e.offsetBytes}`;
+  if (e.offsetBytes !== undefined) text += `, "offset": ${int(e.offsetBytes)}`;
   return emitted.isLast ? `${text}}` : `${text}},\n`;
 }
 

@@ -72,7 +72,10 @@ export function getopt(args: readonly string[], specs: readonly OptionSpec[]): G
         const letter = arg[j]!;
         const spec = specs.find((candidate) => candidate.short === letter);
         if (spec === undefined) {
-          items.push({ kind: 'unrecognized', text: `-${letter}` });
+          // qemu names argv[optind-1]: the word itself once getopt has finished
+          // it, else the word before it ('map' when there is none).
+          const finished = j === arg.length - 1;
+          items.push({ kind: 'unrecognized', text: finished ? arg : (args[i - 1] ?? 'map') });
           return { items, operands };
         }
         if (!spec.hasArg) {
@@ -84,7 +87,7 @@ export function getopt(args: readonly string[], specs: readonly OptionSpec[]): G
         } else if (i + 1 < args.length) {
           items.push({ kind: 'option', key: spec.key, value: args[++i]! });
         } else {
-          items.push({ kind: 'missing-argument', text: `-${letter}` });
+          items.push({ kind: 'missing-argument', text: arg });
           return { items, operands };
         }
         break;

@@ -23,12 +23,14 @@ export function parseQemuSize(text: string): SizeParse {
   const whole = BigInt(match[1]!);
   const fraction = match[2] ?? '';
   const multiplier = SUFFIXES[match[3]!] ?? 1n;
-  if (multiplier === 1n && /[1-9]/.test(fraction)) return { ok: false, reason: 'invalid' };
-  let value = whole * multiplier;
-  if (fraction !== '') {
-    const scale = 10n ** BigInt(fraction.length);
-    value += (BigInt(fraction) * multiplier * 2n + scale) / (2n * scale);
-  }
+  // qemu reads the fraction with strtod and keeps it as 64-bit fixed point
+  // (truncated; a fraction that rounds to 1.0 overflows to 0), then adds
+  // fraction × multiplier rounded half up.
+  const scaled = fraction === '' ? 0 : Number.parseFloat(`0.${fraction}`) * 2 ** 64;
+  const fixedPoint = scaled >= 2 ** 64 ? 0n : BigInt(Math.trunc(scaled));
+  if (multiplier === 1n && fixedPoint !== 0n) return { ok: false, reason: 'invalid' };
+  const product = fixedPoint * multiplier;
+  let value = whole * multiplier + (product >> 64n) + ((product >> 63n) & 1n);
   if (whole > (1n << 64n) - 1n || value > (1n << 64n) - 1n) return { ok: false, reason: 'range' };
   return value > INT64_MAX ? { ok: false, reason: 'range' } : { ok: true, value };
 }

@@ -49,7 +49,10 @@ function unsupportedFeatures(mask: number, table: Feature[]): never {
 
 /** Reads one header extension area [start, end); returns what map needs. */
 function readExtensions(file: HostFile, start: number, end: number) {
-  const found = { backingFormat: null as string | null, dataFileName: null as string | null, features: [] as Feature[] };
+  const found = {
+    backingFormat: null as string | null, dataFileName: null as string | null, features: [] as Feature[],
+    bitmapsBytes: null as number | null, cryptoHeaderBytes: null as number | null,
+  };
   const area = file.readAt(0, end);
   let offset = start;
   while (offset < end) {
@@ -65,6 +68,10 @@ function readExtensions(file: HostFile, start: number, end: number) {
         openError(`ERROR: ext_backing_format: len=${length} too large (>=${S.BACKING_FORMAT_BYTES})`);
       }
       found.backingFormat = body.toString('latin1').replace(/\0.*$/s, '');
+    } else if (type === S.EXT_BITMAPS) {
+      found.bitmapsBytes = length;
+    } else if (type === S.EXT_CRYPTO_HEADER) {
+      found.cryptoHeaderBytes = length;
     } else if (type === S.EXT_DATA_FILE) {
       found.dataFileName = body.toString('latin1').replace(/\0.*$/s, '');
     } else if (type === S.EXT_FEATURE_TABLE) {
@@ -83,7 +90,7 @@ function readExtensions(file: HostFile, start: number, end: number) {
 /** Parses and validates the header. Throws NotThisFormatError / ImageOpenError. */
 export function readQcow2Header(file: HostFile): Qcow2Header {
   const head = file.readAt(0, S.V3_MIN_HEADER_BYTES + 8);
-  if (file.sizeBytes < S.V2_HEADER_BYTES || u32(head, S.HDR.magic) !== S.QCOW2_MAGIC) {
+  if (u32(head, S.HDR.magic) !== S.QCOW2_MAGIC) {
     throw new NotThisFormatError('Image is not in qcow2 format');
   }
   const version = u32(head, S.HDR.version);
@@ -101,6 +108,11 @@ export function readQcow2Header(file: HostFile): Qcow2Header {
   if (headerLengthBytes > clusterSizeBytes) openError('qcow2 header exceeds cluster size');
   const incompatibleFeatures = v3 ? u32(head, S.HDR.incompatibleFeatures + 4) : 0;
   const incompatibleHigh = v3 ? u32(head, S.HDR.incompatibleFeatures) : 0;
+  const compressionType = headerLengthBytes > S.HDR.compressionType ? head[S.HDR.compressionType]! : 0;
+  if (compressionType > 1) openError(`qcow2: unknown compression type: ${compressionType}`);
+  const compressionBit = (incompatibleFeatures & S.INCOMPAT_COMPRESSION) !== 0;
+  if (compressionType === 0 && compressionBit) openError('qcow2: Compression type incompatible feature bit must not be set');
+  if (compressionType !== 0 && !compressionBit) openError('qcow2: Compression type incompatible feature bit must be set');
   const refcountOrder = v3 ? u32(head, S.HDR.refcountOrder) : 4;
 
   const backingFileOffset = u64(head, S.HDR.backingFileOffset, 'backing file offset');
@@ -121,12 +133,15 @@ export function readQcow2Header(file: HostFile): Qcow2Header {
     openError(`Unsupported subcluster size: ${clusterSizeBytes / S.EXTL2_SUBCLUSTERS}`);
   }
 
+  const cryptMethod = u32(head, S.HDR.cryptMethod);
+  if (cryptMethod > S.CRYPT_LUKS) openError(`Unsupported encryption method ${cryptMethod | 0}`);
   const refcountTableOffset = u64(head, S.HDR.refcountTableOffset, 'refcount table offset');
   const refcountTableClusters = u32(head, S.HDR.refcountTableClusters);
+  if (refcountTableClusters === 0) openError('Image does not contain a reference count table');
   validateTable(refcountTableOffset, refcountTableClusters, clusterSizeBytes, S.MAX_REFTABLE_BYTES, 'Reference count table', clusterSizeBytes);
   const nbSnapshots = u32(head, S.HDR.nbSnapshots);
-  const snapshotsOffset = u64(head, S.HDR.snapshotsOffset, 'snapshot table offset');
-  validateTable(snapshotsOffset, nbSnapshots, S.SNAPSHOT_HEADER_BYTES, S.MAX_SNAPSHOTS * 1024, 'Snapshot table', clusterSizeBytes);
+  const snapshotsOffset = Number(head.readBigUInt64BE(S.HDR.snapshotsOffset) & ((1n << 62n) - 1n));
+  validateTable(snapshotsOffset, nbSnapshots, S.SNAPSHOT_HEADER_BYTES, S.MAX_SNAPSHOTS * S.SNAPSHOT_HEADER_BYTES, 'Snapshot table', clusterSizeBytes);
 
   // Sizes are exact as doubles while they are multiples of 512 below 2^62.
   const sizeField = head.readBigUInt64BE(S.HDR.size);
@@ -144,8 +159,23 @@ export function readQcow2Header(file: HostFile): Qcow2Header {
   const l1TableOffset = u64(head, S.HDR.l1TableOffset, 'L1 table offset');
   if (l1Size > 0) validateTable(l1TableOffset, l1Size, 8, S.MAX_L1_TABLE_BYTES, 'Active L1 table', clusterSizeBytes);
 
-  if ((incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0 && extensions.dataFileName === null) {
+  if (extensions.bitmapsBytes !== null && extensions.bitmapsBytes !== S.BITMAPS_EXT_BYTES) {
+    openError('bitmaps_ext: Invalid extension length');
+  }
+  if (extensions.cryptoHeaderBytes !== null) {
+    if (cryptMethod !== S.CRYPT_LUKS) openError('CRYPTO header extension only expected with LUKS encryption method');
+    if (extensions.cryptoHeaderBytes !== S.CRYPTO_EXT_BYTES) {
+      openError(`CRYPTO header extension size ${extensions.cryptoHeaderBytes}, but expected size ${S.CRYPTO_EXT_BYTES}`);
+    }
+  }
+  const hasDataFile = (incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0;
+  if (hasDataFile && extensions.dataFileName === null) {
     openError("'data-file' is required for this image");
+  }
+  const autoclear = v3 ? u32(head, S.HDR.autoclearFeatures + 4) : 0;
+  if ((autoclear & S.AUTOCLEAR_DATA_FILE_RAW) !== 0 && !hasDataFile) openError('data-file-raw requires a data file');
+  if (cryptMethod === S.CRYPT_LUKS && extensions.cryptoHeaderBytes === null) {
+    openError(`Missing CRYPTO header for crypt method ${cryptMethod}`);
   }
 
   let backingFileName: string | null = null;
@@ -154,18 +184,19 @@ export function readQcow2Header(file: HostFile): Qcow2Header {
     if (length > Math.min(S.MAX_BACKING_NAME_BYTES, clusterSizeBytes - backingFileOffset)) {
       openError('Backing file name too long');
     }
-    backingFileName = file.readAt(backingFileOffset, length).toString('latin1');
+    // QEMU keeps the name as a C string: it ends at the first NUL.
+    backingFileName = file.readAt(backingFileOffset, length).toString('latin1').replace(/\0.*$/s, '');
     if (backingFileName === '') backingFileName = null;
   }
 
   return {
     version, clusterBits, clusterSizeBytes,
     virtualSizeBytes: virtualSizeRaw,
-    cryptMethod: u32(head, S.HDR.cryptMethod),
+    cryptMethod,
     l1Size, l1TableOffset, refcountTableOffset, refcountTableClusters,
     incompatibleFeatures,
     compatibleFeatures: v3 ? u32(head, S.HDR.compatibleFeatures + 4) : 0,
-    autoclearFeatures: v3 ? u32(head, S.HDR.autoclearFeatures + 4) : 0,
+    autoclearFeatures: autoclear,
     refcountOrder, headerLengthBytes,
     backingFileName,
     backingFormat: extensions.backingFormat,

@@ -10,7 +10,7 @@ import type { ImageFormat, ImageLayer, LayerStatus, OpenContext } from '../types
 import { cHex, entryOffset } from './bytes.js';
 import { type ClusterContext, Sc, subclusterRange, subclusterType } from './cluster-types.js';
 import { type Qcow2Header, readQcow2Header } from './header.js';
-import { L2Cache } from './l2-cache.js';
+import { TableCache } from '../common/table-cache.js';
 import { looksMetadataPreallocated } from './preallocation.js';
 import * as S from './spec.js';
 
@@ -30,7 +30,7 @@ class Qcow2Layer implements ImageLayer {
   private readonly entryBytes: number;
   private readonly subclusterBits: number;
   private readonly encrypted: boolean;
-  private readonly l2Cache: L2Cache;
+  private readonly l2Cache: TableCache;
   private preallocated: boolean | undefined;
 
   constructor(readonly file: HostFile, readonly filename: string, context: OpenContext) {
@@ -47,7 +47,7 @@ class Qcow2Layer implements ImageLayer {
     this.subclusterBits = header.clusterBits - Math.log2(subclusters);
     this.ctx = { hasSubclusters: header.hasExtendedL2, hasDataFile: header.dataFileName !== null, subclustersPerCluster: subclusters };
     this.l1 = file.readAt(header.l1TableOffset, header.l1Size * 8);
-    this.l2Cache = new L2Cache(file, header.clusterSizeBytes, S.L2_CACHE_BYTES);
+    this.l2Cache = new TableCache(file, header.clusterSizeBytes, S.L2_CACHE_BYTES);
     if (header.dataFileName !== null) {
       this.dataFile = context.openDataFile(header.dataFileName, filename);
       this.extraFiles.push(this.dataFile);
@@ -72,7 +72,7 @@ class Qcow2Layer implements ImageLayer {
     if (this.preallocated === undefined) {
       this.preallocated = looksMetadataPreallocated(this.file, this.header, this.refcountTable());
     }
-    const found = this.hostOffset(offsetBytes, Math.min(S.INT_MAX, lengthBytes));
+    const found = this.hostOffset(offsetBytes, Math.min(S.MAX_ANSWER_BYTES, lengthBytes));
     const status: LayerStatus = { lengthBytes: found.bytes, data: false, zero: false };
     const type = found.type;
     if ((type === Sc.Normal || type === Sc.ZeroAlloc || type === Sc.UnallocatedAlloc) && !this.encrypted) {
@@ -114,20 +114,20 @@ class Qcow2Layer implements ImageLayer {
     const alloc = this.ctx.hasSubclusters ? l2.readUInt32BE(at + 12) : 0;
     const zero = this.ctx.hasSubclusters ? l2.readUInt32BE(at + 8) : 0;
     const type = subclusterType(this.ctx, hi, lo, alloc, zero, scIndex);
-    const where = `(L2 offset: ${cHex(l2Offset)}, L2 index: ${cHex(l2Index)})`;
+    const where = (): string => `(L2 offset: ${cHex(l2Offset)}, L2 index: ${cHex(l2Index)})`;
     if (this.header.version < 3 && (type === Sc.ZeroPlain || type === Sc.ZeroAlloc)) {
-      this.corrupt(`Zero cluster entry found in pre-v3 image ${where}`);
+      this.corrupt(`Zero cluster entry found in pre-v3 image ${where()}`);
     }
     let hostOffset = 0;
     if (type === Sc.Compressed && this.ctx.hasDataFile) {
-      this.corrupt(`Compressed cluster entry found in image with external data file ${where}`);
+      this.corrupt(`Compressed cluster entry found in image with external data file ${where()}`);
     }
     if (type === Sc.ZeroAlloc || type === Sc.Normal || type === Sc.UnallocatedAlloc) {
-      if ((hi & 0x00e00000) !== 0) this.corrupt(`Cluster allocation offset beyond 2^53 ${where}`);
+      if ((hi & 0x00e00000) !== 0) this.corrupt(`Cluster allocation offset beyond 2^53 ${where()}`);
       const hostCluster = entryOffset(hi, lo);
       hostOffset = hostCluster + inCluster;
       if (hostCluster % clusterBytes !== 0) {
-        this.corrupt(`Cluster allocation offset ${cHex(hostCluster)} unaligned ${where}`);
+        this.corrupt(`Cluster allocation offset ${cHex(hostCluster)} unaligned ${where()}`);
       }
       if (this.ctx.hasDataFile && hostOffset !== offset) {
         this.corrupt(`External data file host cluster offset ${cHex(hostCluster)} does not match guest cluster offset: ${cHex(offset - inCluster)}, L2 index: ${cHex(l2Index)})`);

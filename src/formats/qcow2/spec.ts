@@ -50,6 +50,9 @@ export const MAX_L1_TABLE_BYTES = 32 * 1024 * 1024;
 export const MAX_REFTABLE_BYTES = 8 * 1024 * 1024;
 export const MAX_SNAPSHOTS = 65536;
 export const SNAPSHOT_HEADER_BYTES = 40;
+/** Sizes QEMU requires of the bitmaps and crypto header extensions. */
+export const BITMAPS_EXT_BYTES = 24;
+export const CRYPTO_EXT_BYTES = 16;
 /** A backing file name is at most 1023 bytes. */
 export const MAX_BACKING_NAME_BYTES = 1023;
 /** QEMU keeps the backing format in char[16]: a longer extension is refused. */
@@ -62,8 +65,12 @@ export const BACKING_FORMAT_BYTES = 16;
 export const MAX_VIRTUAL_SIZE = 1n << 62n;
 /** L2 tables kept in memory per layer (bounded cache; at least 16 tables). */
 export const L2_CACHE_BYTES = 4 * 1024 * 1024;
-/** qemu's block-status answers are at most INT_MAX bytes. */
-export const INT_MAX = 0x7fffffff;
+/**
+ * qemu caps one block-status answer at INT_MAX bytes. The cap is invisible
+ * after merging; we use the largest multiple of 512 below it so that
+ * offsets stay multiples of 512 (exact as doubles up to 2^62).
+ */
+export const MAX_ANSWER_BYTES = 0x7ffffe00;
 
 /** Bits of an L2/L1 entry, split in u32 halves (hi = bits 32..63). */
 export const HI_COPIED = 0x80000000;

@@ -1,17 +1,19 @@
 /**
- * A bounded cache of L2 tables (one cluster each), least recently used out;
- * an evicted table's buffer is reused for the next read, so a walk over a
- * huge image allocates no garbage. Map walks sequentially, so each table is
- * read about once and a small cache suffices.
+ * A bounded cache of fixed-size metadata tables (qcow2/qcow/qed L2 tables,
+ * vmdk grain tables), least recently used out; an evicted table's buffer is
+ * reused for the next read, so a walk over a huge image allocates no
+ * garbage. Map walks sequentially, so each table is read about once and a
+ * small cache suffices. Reads past the end of the file are zeroes.
  */
 import type { HostFile } from '../../io/host-file.js';
 
-export class L2Cache {
+export class TableCache {
   private readonly tables = new Map<number, Buffer>();
   private readonly capacity: number;
 
-  constructor(private readonly file: HostFile, private readonly tableBytes: number, budgetBytes: number) {
-    this.capacity = Math.max(16, Math.floor(budgetBytes / tableBytes));
+  /** Keeps about `budgetBytes` of tables, and at least `minTables` of them. */
+  constructor(private readonly file: HostFile, private readonly tableBytes: number, budgetBytes: number, minTables = 16) {
+    this.capacity = Math.max(minTables, Math.floor(budgetBytes / tableBytes));
   }
 
   get(offset: number): Buffer {
