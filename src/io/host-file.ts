@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { ImageOpenError, ReadError } from '../errors.js';
-import { ENXIO, SEEK_DATA, SEEK_HOLE, seek } from './native-seek.js';
+import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-seek.js';
 import { strerror } from './strerror.js';
 
 /** What the host file system says about a range (protocol-level block status). */
@@ -141,6 +141,11 @@ export class HostFile {
     this.dataStart = start;
     this.dataEnd = holeAt;
     return { kind: 'data', endBytes: holeAt };
+  }
+
+  /** Hints that [offsetBytes, +lengthBytes) will be read soon (kernel read-ahead). */
+  adviseWillNeed(offsetBytes: number, lengthBytes: number): void {
+    if (offsetBytes < this.sizeBytes) willNeed(this.fd, offsetBytes, lengthBytes);
   }
 
   close(): void {

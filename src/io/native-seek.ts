@@ -15,19 +15,21 @@ export const ENXIO = 6;
 export const EOPNOTSUPP = 95;
 
 type SeekFn = (fd: number, offset: number, whence: number) => number;
+type WillNeedFn = (fd: number, offset: number, length: number) => number;
+interface Addon { seek: SeekFn; willNeed: WillNeedFn }
 
-function loadSeek(): SeekFn | null {
+function loadAddon(): Addon | null {
   const require = createRequire(import.meta.url);
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   try {
-    const addon = require(path.join(root, 'build', 'Release', 'imgaudit_native.node')) as { seek: SeekFn };
-    return addon.seek;
+    return require(path.join(root, 'build', 'Release', 'imgaudit_native.node')) as Addon;
   } catch {
     return null;
   }
 }
 
-const nativeSeek = loadSeek();
+const addon = loadAddon();
+const nativeSeek = addon?.seek ?? null;
 
 /** True when SEEK_DATA/SEEK_HOLE are really available. */
 export function hasNativeSeek(): boolean {
@@ -37,4 +39,9 @@ export function hasNativeSeek(): boolean {
 /** lseek(fd, offset, whence): the new offset, or the negated errno. */
 export function seek(fd: number, offset: number, whence: number): number {
   return nativeSeek === null ? -EOPNOTSUPP : nativeSeek(fd, offset, whence);
+}
+
+/** Asks the kernel to read [offset, offset + length) ahead (a hint; no effect without the addon). */
+export function willNeed(fd: number, offset: number, length: number): void {
+  if (typeof addon?.willNeed === 'function') addon.willNeed(fd, offset, length);
 }

@@ -65,6 +65,8 @@ export const BACKING_FORMAT_BYTES = 16;
 export const MAX_VIRTUAL_SIZE = 1n << 62n;
 /** L2 tables kept in memory per layer (bounded cache; at least 16 tables). */
 export const L2_CACHE_BYTES = 4 * 1024 * 1024;
+/** How far ahead of the walk L2 tables are requested from the kernel. */
+export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 /**
  * qemu caps one block-status answer at INT_MAX bytes. The cap is invisible
  * after merging; we use the largest multiple of 512 below it so that
