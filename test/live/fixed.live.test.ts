@@ -5,7 +5,7 @@
  * JSON and human output and for option variants. See scenarios.ts.
  */
 import { afterAll, describe, it } from 'vitest';
-import { hasQemu, runOk, splitShell, virtualSize } from '../support/qemu.js';
+import { hasQemu, runOk, settle, SETTLE_SHELL, splitShell, virtualSize } from '../support/qemu.js';
 import {
   assertAllMatch,
   cliMissing,
@@ -35,8 +35,12 @@ function optionVariants(v: number): string[][] {
   ];
 }
 
-/** Expands one `map`, `map=` or `mapopts` line into the argument lists to compare. */
-function expandMapLine(words: string[], dir: string): string[][] {
+/**
+ * Expands one `map`, `map=` or `mapopts` line into the argument lists to compare.
+ * mapopts runs each variant in one output format, alternating with `salt` so
+ * that across scenarios every variant is compared in both.
+ */
+function expandMapLine(words: string[], dir: string, salt: number): string[][] {
   const [kind, ...rest] = words;
   if (kind === 'map=') return [rest];
   if (kind === 'map') return OUTPUTS.map((o) => [o, ...rest]);
@@ -44,9 +48,12 @@ function expandMapLine(words: string[], dir: string): string[][] {
   const file = rest[rest.length - 1];
   if (file === undefined) throw new Error(`mapopts needs a file: ${words.join(' ')}`);
   const prefix = fmt === undefined ? [] : ['-f', fmt];
-  return optionVariants(virtualSize(file, dir, fmt)).flatMap((variant) =>
-    OUTPUTS.map((o) => [...prefix, o, ...variant, file]),
-  );
+  return optionVariants(virtualSize(file, dir, fmt)).map((variant, k) => [
+    ...prefix,
+    OUTPUTS[(k + salt) % 2] as string,
+    ...variant,
+    file,
+  ]);
 }
 
 const isMapLine = (w: string | undefined): boolean => w === 'map' || w === 'map=' || w === 'mapopts';
@@ -56,17 +63,23 @@ describe.skipIf(!hasQemu)('live differential: fixed scenarios (qcow2, raw)', () 
   afterAll(() => ws.finish());
 
   for (const sc of SCENARIOS) {
-    it(`${sc.id}: ${sc.title}`, { timeout: 180_000 }, async () => {
+    it.concurrent(`${sc.id}: ${sc.title}`, { timeout: 300_000 }, async () => {
       const missing = cliMissing();
       if (missing) throw new Error(missing);
       const dir = ws.caseDir(sc.id);
       const steps: ReproStep[] = [];
       const pending: Promise<Comparison>[] = [];
       const done: Comparison[] = [];
-      for (const line of sc.lines) {
+      let dirty = true;
+      for (const [n, line] of sc.lines.entries()) {
         const words = splitShell(line);
         if (isMapLine(words[0])) {
-          for (const args of expandMapLine(words, dir)) {
+          if (dirty) {
+            settle(dir);
+            steps.push(SETTLE_SHELL);
+            dirty = false;
+          }
+          for (const args of expandMapLine(words, dir, n)) {
             steps.push({ map: args });
             pending.push(compareMap(dir, args));
           }
@@ -75,6 +88,7 @@ describe.skipIf(!hasQemu)('live differential: fixed scenarios (qcow2, raw)', () 
           done.push(...(await Promise.all(pending.splice(0))));
           steps.push(line);
           runOk(words, dir);
+          dirty = true;
         }
       }
       done.push(...(await Promise.all(pending)));

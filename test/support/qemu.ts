@@ -4,6 +4,8 @@
  * test can both run it and print it as a shell script for reproduction.
  */
 import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type Cmd = readonly string[];
 
@@ -117,6 +119,55 @@ export function virtualSize(file: string, cwd: string, fmt?: string): number {
   const args = ['qemu-img', 'info', '-U', '--output=json', ...(fmt ? ['-f', fmt] : []), file];
   const info = JSON.parse(runOk(args, cwd)) as { 'virtual-size': number };
   return info['virtual-size'];
+}
+
+/**
+ * Makes the kernel state of every regular file under `dir` the same for every
+ * map run that follows: fsync (writeback can otherwise change extents and
+ * st_blocks — the input of qcow2's metadata-preallocation heuristic — between
+ * two runs), then read its first and last 4 KiB. On ext4 an *unwritten* extent
+ * answers SEEK_DATA as data once its pages are cached, and probing a format
+ * reads block 0; without the read, one run's probe changes what the next sees.
+ * (Random chains also rewrite their files without unwritten extents, see
+ * `sparsify`, because metadata reads' readahead can cache such pages too.)
+ */
+export function settle(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) settle(path);
+    else if (entry.isFile()) settleFile(path);
+  }
+}
+
+function settleFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(4096);
+    readSync(fd, buf, 0, 4096, 0);
+    if (size > 4096) readSync(fd, buf, 0, 4096, size - 4096);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The shell equivalent of `settle('.')`, for repro scripts. */
+export const SETTLE_SHELL = [
+  'for f in $(find . -type f); do  # settle: same kernel state for every map run',
+  '  sync "$f"; head -c 4096 "$f" >/dev/null; tail -c 4096 "$f" >/dev/null',
+  'done',
+].join('\n');
+
+/**
+ * Rewrites a file with holes wherever it reads as zeroes (no unwritten extents
+ * left), so SEEK_DATA answers no longer depend on the page cache.
+ */
+export function sparsify(file: string): Cmd[] {
+  return [
+    ['cp', '--sparse=always', file, `${file}.tmp`],
+    ['mv', `${file}.tmp`, file],
+  ];
 }
 
 // ---------------------------------------------------------------- shell text

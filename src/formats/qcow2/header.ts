@@ -53,15 +53,16 @@ function readExtensions(file: HostFile, start: number, end: number) {
     backingFormat: null as string | null, dataFileName: null as string | null, features: [] as Feature[],
     bitmapsBytes: null as number | null, cryptoHeaderBytes: null as number | null,
   };
-  const area = file.readAt(0, end);
+  // Read piece by piece, as QEMU does: reading more than needed fills the
+  // page cache, which can make unwritten extents look like data to SEEK_DATA.
   let offset = start;
   while (offset < end) {
-    if (offset + 8 > area.length) openError('Header extension too large');
-    const type = u32(area, offset);
-    const length = u32(area, offset + 4);
+    const head = file.readAt(offset, 8);
+    const type = u32(head, 0);
+    const length = u32(head, 4);
     offset += 8;
     if (offset > end || length > end - offset) openError('Header extension too large');
-    const body = area.subarray(offset, offset + length);
+    const body = type === S.EXT_END ? Buffer.alloc(0) : file.readAt(offset, length);
     if (type === S.EXT_END) return found;
     if (type === S.EXT_BACKING_FORMAT) {
       if (length >= S.BACKING_FORMAT_BYTES) {
