@@ -1,5 +1,11 @@
 /** The yargs commands besides `map`, each in its own module. */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { checkCommand } from './commands/check.js';
+import { diffCommand } from './commands/diff.js';
+import { pruneCommand } from './commands/prune.js';
+import { queryCommand } from './commands/query.js';
+import { reportCommand } from './commands/report.js';
+import { runsCommand } from './commands/runs.js';
 import { scanCommand } from './commands/scan.js';
 
 export interface CliCommand {
@@ -10,4 +16,6 @@ export interface CliCommand {
   run: (argv: ArgumentsCamelCase) => Promise<number>;
 }
 
-export const COMMANDS: CliCommand[] = [scanCommand];
+export const COMMANDS: CliCommand[] = [
+  scanCommand, reportCommand, diffCommand, runsCommand, checkCommand, queryCommand, pruneCommand,
+];

@@ -3,6 +3,7 @@
  * keyed by a hash of its layers' file rows, its map, its figures, its error
  * and its findings, so an unchanged image points at the same row every run.
  */
+import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Db, Statement } from './db.js';
 import type { ChainRecord, FileState, LayerRecord } from './records.js';
@@ -80,7 +81,9 @@ export class ChainRepo {
   }
 
   /** The file row for a state (and format), created or completed with the header facts given. */
-  fileId(file: FileState, format: string, layer?: LayerRecord): number {
+  fileId(state: FileState, format: string, layer?: LayerRecord): number {
+    // Backing paths come as QEMU resolves them ('vms/../bases/b.qcow2'): store one spelling per file.
+    const file = { ...state, path: path.resolve(state.path) };
     const known = this.selectFile.get(file.path, file.dev, file.ino, file.sizeBytes, file.allocatedBytes, file.mtimeNs,
       file.ctimeNs, format) as { id: number; is_complete: number } | undefined;
     if (known !== undefined && (known.is_complete === 1 || layer?.virtualSizeBytes == null)) return known.id;

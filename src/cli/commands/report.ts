@@ -1,0 +1,98 @@
+/**
+ * `imgaudit report [--run ID|latest] [--format F] [--by D | --report NAME] [--out FILE]`:
+ * renders a stored run. Without --by/--report: the overview (totals and the
+ * report definitions that have an overview position); JSON is then the
+ * SPEC §2.3 contract. Exit status 0, or 2 when it cannot run.
+ */
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { buildReport } from '../../report/build-report.js';
+import { REPORTS_DIR, type ReportDefinition, loadDefinitions, overviewDefinitions } from '../../report/definitions.js';
+import { REPORT_RENDERERS, type ReportFormat, formatsOf } from '../../report/index.js';
+import { parseRunSpec } from '../../report/select-run.js';
+import { openForReading } from '../../store/report-db.js';
+import type { CliCommand } from '../commands.js';
+import {
+  commandConfig, integerFlag, renderOptions, repeated, runCommand, withDatabaseOptions, withOutputOptions, writeOutput,
+} from './report-cli.js';
+
+const DIMENSIONS = ['image', 'depth', 'root', 'format'];
+
+function builder(yargs: Argv): Argv {
+  return withOutputOptions(withDatabaseOptions(yargs), formatsOf(REPORT_RENDERERS), 'text')
+    .option('run', { alias: 'r', type: 'string', default: 'latest', describe: 'run id, or latest (the newest complete run)' })
+    .option('by', { choices: DIMENSIONS, describe: 'one table, per image, depth, root or format (CSV default: image)' })
+    .option('report', { type: 'string', describe: 'one report definition by name (see --list)' })
+    .conflicts('by', 'report')
+    .option('top', { type: 'string', describe: 'rows of the top-N tables [default: 10]' })
+    .option('definitions', { type: 'string', describe: 'more report definitions (*.sql) from DIR (repeatable)' })
+    .option('list', { type: 'boolean', describe: 'list the report definitions and exit' })
+    .example('imgaudit report', 'overview of the newest complete run')
+    .example('imgaudit report --by root --bytes', 'one row per root, exact byte counts')
+    .example('imgaudit report --format html --out /srv/www/imgaudit.html', 'a page with charts')
+    .example('imgaudit report --format prometheus --out /var/lib/node_exporter/textfile/imgaudit.prom',
+      'for the node_exporter textfile collector')
+    .example('imgaudit report --report top-growth --format csv', 'any definition of reports/, in any format')
+    .epilog('A report definition is a file of reports/ (or of --definitions DIR): one SELECT over the '
+      + 'documented views, with a header of "-- title:", "-- about:", "-- overview:" and "-- chart:" lines. '
+      + 'Exit status: 0 done; 2 bad arguments, no such run, or a database error.');
+}
+
+function listDefinitions(definitions: ReadonlyMap<string, ReportDefinition>): string {
+  const rows = [...definitions.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const width = Math.max(...rows.map((d) => d.name.length));
+  return rows.map((d) => `${d.name.padEnd(width)}  ${d.title}${d.overviewOrder === null ? '' : ' (overview)'}\n`).join('');
+}
+
+/** The definitions to render, and whether that is the overview (no --by, no --report). */
+function sectionsOf(argv: ArgumentsCamelCase, format: ReportFormat,
+  definitions: ReadonlyMap<string, ReportDefinition>): { isOverview: boolean; sections: ReportDefinition[] } {
+  const name = argv.report !== undefined ? String(argv.report)
+    : argv.by !== undefined ? `by-${String(argv.by)}`
+      : format === 'csv' ? 'by-image' : null;
+  if (name === null) {
+    // JSON and Prometheus do not show the definitions: skip their queries.
+    const isShown = format !== 'json' && format !== 'prometheus';
+    return { isOverview: true, sections: isShown ? overviewDefinitions(definitions) : [] };
+  }
+  if (format === 'prometheus') throw new UsageError('--format prometheus has fixed metrics: it takes no --by or --report');
+  const definition = definitions.get(name);
+  if (definition === undefined) {
+    throw new UsageError(`no report definition '${name}' (known: ${[...definitions.keys()].sort().join(', ')})`);
+  }
+  return { isOverview: false, sections: [definition] };
+}
+
+async function run(argv: ArgumentsCamelCase): Promise<number> {
+  return runCommand('report', () => {
+    const dirs = [REPORTS_DIR, ...repeated(argv.definitions)];
+    const definitions = loadDefinitions(dirs);
+    if (argv.list === true) {
+      writeOutput(listDefinitions(definitions), argv.out as string | undefined);
+      return 0;
+    }
+    const format = argv.format as ReportFormat;
+    const { isOverview, sections } = sectionsOf(argv, format, definitions);
+    const limit = integerFlag(argv, 'top', '--top', 10, 100_000);
+    const runSpec = parseRunSpec(argv.run as string | undefined, '--run');
+    const config = commandConfig(argv);
+    const db = openForReading(config.database);
+    let text: string;
+    try {
+      const model = buildReport(db, { run: runSpec, sections, limit });
+      text = REPORT_RENDERERS[format]({ model, isOverview }, renderOptions(argv));
+    } finally {
+      db.close();
+    }
+    writeOutput(text, argv.out as string | undefined);
+    return 0;
+  });
+}
+
+/** The `report` command. */
+export const reportCommand: CliCommand = {
+  command: 'report',
+  describe: 'render a stored run: totals and bytes per depth, root, format and image',
+  builder,
+  run,
+};

@@ -1,0 +1,42 @@
+/** `imgaudit runs`: the runs of the database, oldest first, with their counters and totals. Exit 0 or 2. */
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { RUNS_RENDERERS, type RunsFormat, formatsOf } from '../../report/index.js';
+import { listRuns } from '../../store/report-runs.js';
+import { openForReading } from '../../store/report-db.js';
+import type { CliCommand } from '../commands.js';
+import {
+  commandConfig, integerFlag, renderOptions, runCommand, withDatabaseOptions, withOutputOptions, writeOutput,
+} from './report-cli.js';
+
+function builder(yargs: Argv): Argv {
+  return withOutputOptions(withDatabaseOptions(yargs), formatsOf(RUNS_RENDERERS), 'text')
+    .option('last', { type: 'string', describe: 'only the newest N runs' })
+    .example('imgaudit runs', 'every run: id, start, status, images, errors, sizes')
+    .example('imgaudit runs --last 7 --format json', 'the last week of nightly runs, as JSON')
+    .epilog('Status: complete, interrupted (stopped by a signal or a crash: never mistaken for complete), '
+      + 'failed, or running. Exit status: 0 done; 2 a database error.');
+}
+
+async function run(argv: ArgumentsCamelCase): Promise<number> {
+  return runCommand('runs', () => {
+    const last = integerFlag(argv, 'last', '--last', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const db = openForReading(commandConfig(argv).database);
+    let text: string;
+    try {
+      const runs = listRuns(db);
+      text = RUNS_RENDERERS[argv.format as RunsFormat]({ runs: runs.slice(Math.max(0, runs.length - last)) }, renderOptions(argv));
+    } finally {
+      db.close();
+    }
+    writeOutput(text, argv.out as string | undefined);
+    return 0;
+  });
+}
+
+/** The `runs` command. */
+export const runsCommand: CliCommand = {
+  command: 'runs',
+  describe: 'list the runs (id, times, status, images, errors, totals)',
+  builder,
+  run,
+};

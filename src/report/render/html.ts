@@ -1,0 +1,75 @@
+/**
+ * HTML output: one self-contained page (inline CSS, SVG and script; a
+ * Content-Security-Policy that forbids every fetch), charts above the
+ * tables that define one, and tables sortable by clicking a header. The
+ * page's address can pick a sort: `report.html#sort=by-image:4:desc`
+ * (table name, column index, direction).
+ */
+import { html } from '../escape.js';
+import type { Document, Table } from '../table.js';
+import { type HumanOptions, humanCell, isRightAligned } from './cells.js';
+import { barChart } from './html-chart.js';
+import { PAGE_SCRIPT, PAGE_STYLE } from './html-assets.js';
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
+const SORT_KINDS = new Set(['bytes', 'bytes-delta', 'percent', 'integer']);
+
+function tableHtml(table: Table, human: HumanOptions): string {
+  if (table.rows.length === 0) return '<p class="none">None.</p>';
+  const right = table.columns.map((_, i) => isRightAligned(table, i));
+  const head = table.columns.map((column, i) =>
+    `<th scope="col"${right[i] ? ' class="num"' : ''} title="${html(column.key)}">${html(column.label)}</th>`).join('');
+  const body = table.rows.map((row) => `<tr>${table.columns.map((column, i) => {
+    const cell = row[i];
+    const text = html(humanCell(column, cell ?? null, human));
+    const isNumber = typeof cell === 'number' || typeof cell === 'bigint';
+    const attrs = [
+      right[i] ? ' class="num"' : '',
+      isNumber && (SORT_KINDS.has(column.kind) || right[i]) ? ` data-v="${String(cell)}"` : '',
+      isNumber && (column.kind === 'bytes' || column.kind === 'bytes-delta') ? ` title="${String(cell)} bytes"` : '',
+    ].join('');
+    return `<td${attrs}>${text}</td>`;
+  }).join('')}</tr>`).join('\n');
+  return `<table class="sortable" id="t-${html(table.name)}"><thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
+}
+
+/** Renders a document as one HTML page. */
+export function renderHtml(doc: Document, options: { isExactBytes: boolean }): string {
+  const human: HumanOptions = { isExactBytes: options.isExactBytes, pathBase: doc.pathBase };
+  const title = doc.title === '' ? 'imgaudit' : doc.title;
+  const meta = doc.meta.map(({ label, value }) => `<dt>${html(label)}</dt><dd>${html(value)}</dd>`).join('');
+  const nav = doc.tables.filter((t) => t.title !== '')
+    .map((t) => `<a href="#s-${html(t.name)}">${html(t.title)}</a>`).join(' · ');
+  const sections = doc.tables.map((table) => [
+    `<section id="s-${html(table.name)}">`,
+    table.title === '' ? '' : `<h2>${html(table.title)}</h2>`,
+    table.about === undefined ? '' : `<p class="about">${html(table.about)}</p>`,
+    barChart(table, human),
+    tableHtml(table, human),
+    '</section>',
+  ].filter(Boolean).join('\n'));
+  const base = doc.pathBase === null ? '' : `<p class="note">Paths are relative to ${html(doc.pathBase)}.</p>`;
+  const notes = (doc.notes ?? []).map((note) => `<p class="note">${html(note)}</p>`).join('\n');
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${CSP}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${html(title)}</title>`,
+    `<style>${PAGE_STYLE}</style>`,
+    '</head>',
+    '<body>',
+    `<header><h1>${html(title)}</h1>${meta === '' ? '' : `<dl>${meta}</dl>`}${base}</header>`,
+    nav === '' ? '' : `<nav>${nav}</nav>`,
+    '<main>',
+    ...sections,
+    notes,
+    '</main>',
+    `<script>${PAGE_SCRIPT}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].filter((line, i, all) => line !== '' || i === all.length - 1).join('\n');
+}

@@ -1,0 +1,56 @@
+/**
+ * Running one read-only SQL statement (a report definition or `imgaudit
+ * query`) and returning its columns and rows. Integers are read exactly:
+ * those beyond 2^53 stay bigint; blobs become lowercase hex text.
+ */
+import type { Db } from './db.js';
+import { UsageError } from '../errors.js';
+
+/** A value of a result row. */
+export type SqlValue = string | number | bigint | null;
+
+/** A statement's result. */
+export interface SqlResult {
+  columns: string[];
+  rows: SqlValue[][];
+}
+
+/** Named parameters (`$name`, `:name` or `@name` in the SQL). */
+export type SqlParams = Readonly<Record<string, string | number | null>>;
+
+function toValue(value: unknown): SqlValue {
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  if (value === null || typeof value === 'string' || typeof value === 'number') return value;
+  return String(value);
+}
+
+/**
+ * Prepares `sql` (exactly one statement) and runs it with `params`. Throws
+ * UsageError when the SQL does not parse or does not return rows (the
+ * message is SQLite's); the connection should be read-only or query_only.
+ */
+export function runSelect(db: Db, sql: string, params: SqlParams = {}): SqlResult {
+  let statement;
+  try {
+    statement = db.prepare(sql);
+  } catch (error) {
+    throw new UsageError(`SQL error: ${(error as Error).message}`, { cause: error });
+  }
+  if (!statement.reader) throw new UsageError('SQL error: the statement returns no rows (only queries are allowed)');
+  const columns = statement.columns().map((column) => column.name);
+  let raw: unknown[][];
+  try {
+    raw = statement.safeIntegers(true).raw(true).all(params) as unknown[][];
+  } catch (error) {
+    throw new UsageError(`SQL error: ${(error as Error).message}`, { cause: error });
+  }
+  return { columns, rows: raw.map((row) => row.map(toValue)) };
+}
+
+/** Makes a connection refuse every write, even to temporary tables (PRAGMA query_only). */
+export function makeQueryOnly(db: Db): void {
+  db.pragma('query_only = ON');
+}
