@@ -6,14 +6,24 @@
  */
 import { ImageOpenError, UnsupportedImageError } from '../errors.js';
 import type { HostFile } from '../io/host-file.js';
+import { parallelsFormat } from './parallels/parallels-format.js';
+import { qcowFormat } from './qcow/qcow-format.js';
 import { qcow2Format } from './qcow2/qcow2-format.js';
+import { qedFormat } from './qed/qed-format.js';
 import { rawFormat } from './raw/raw-format.js';
 import { recognisedOnlyFormats } from './recognised.js';
 import type { FormatName, ImageFormat } from './types.js';
+import { vdiFormat } from './vdi/vdi-format.js';
+import { vhdxFormat } from './vhdx/vhdx-format.js';
+import { vmdkFormat } from './vmdk/vmdk-format.js';
+import { vpcFormat } from './vpc/vpc-format.js';
 
-/** Formats we map, then formats we only recognise; raw is asked last. */
-const MAPPED: readonly ImageFormat[] = [qcow2Format, rawFormat];
-const ALL: readonly ImageFormat[] = [qcow2Format, ...recognisedOnlyFormats, rawFormat];
+/** Formats we map (raw last), then formats we only recognise; raw is asked last. */
+const NATIVE: readonly ImageFormat[] = [
+  qcow2Format, qcowFormat, qedFormat, vdiFormat, vpcFormat, vmdkFormat, parallelsFormat, vhdxFormat,
+];
+const MAPPED: readonly ImageFormat[] = [...NATIVE, rawFormat];
+const ALL: readonly ImageFormat[] = [...NATIVE, ...recognisedOnlyFormats, rawFormat];
 
 /** All driver names QEMU 7.2's qemu-img knows (for "Unknown driver" errors). */
 const QEMU_DRIVERS = new Set([

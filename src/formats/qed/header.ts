@@ -5,8 +5,8 @@
  */
 import { NotThisFormatError } from '../../errors.js';
 import type { HostFile } from '../../io/host-file.js';
+import { imageName } from '../common/names.js';
 import { openError } from '../common/open-errors.js';
-import { checkVirtualSize, withinLimit } from '../common/limits.js';
 import * as S from './spec.js';
 
 export interface QedHeader {
@@ -18,9 +18,11 @@ export interface QedHeader {
   tableEntries: number;
   /** Start of the data area: header_size × cluster_size. */
   headerAreaBytes: bigint;
+  /** End of the file for offset checks: its length rounded up to 512, then down to a cluster. */
+  fileEnd: bigint;
   features: bigint;
   l1TableOffset: number;
-  virtualSizeBytes: number;
+  imageSizeSectors: bigint;
   backingFileName: string | null;
   /** "raw" when the image says its backing file must not be probed. */
   backingFormat: string | null;
@@ -29,18 +31,24 @@ export interface QedHeader {
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 
 /**
- * QEMU's table offset check: cluster-aligned, past the header area, and the
- * whole table before the end of the file (its length rounded up to 512).
+ * QEMU's table offset check (observed): the table's first and last clusters
+ * must pass the cluster check, and the last must lie after the first — so a
+ * table of one cluster never passes, and QEMU 7.2 cannot open images made
+ * with table_size=1.
  */
-export function isValidTableOffset(offset: bigint, header: Pick<QedHeader, 'clusterSizeBytes' | 'headerAreaBytes' | 'tableBytes'>, fileBytes: number): boolean {
-  if (!isValidClusterOffset(offset, header, fileBytes)) return false;
-  const end = offset + BigInt(header.tableBytes) - 1n;
-  return end < BigInt(fileBytes);
+export function isValidTableOffset(offset: bigint, header: Pick<QedHeader, 'clusterSizeBytes' | 'headerAreaBytes' | 'tableSizeClusters' | 'fileEnd'>): boolean {
+  const last = offset + BigInt((header.tableSizeClusters - 1) * header.clusterSizeBytes);
+  if (last % 2n ** 64n <= offset) return false;
+  return isValidClusterOffset(offset, header) && isValidClusterOffset(last, header);
 }
 
-/** QEMU's cluster offset check: aligned, past the header area, before the end of the file. */
-export function isValidClusterOffset(offset: bigint, header: Pick<QedHeader, 'clusterSizeBytes' | 'headerAreaBytes'>, fileBytes: number): boolean {
-  return offset % BigInt(header.clusterSizeBytes) === 0n && offset >= header.headerAreaBytes && offset < BigInt(fileBytes);
+/**
+ * QEMU's cluster offset check: aligned, past the header area, and before
+ * the end of the file as QEMU sees it (its length rounded up to 512, then
+ * down to a cluster).
+ */
+export function isValidClusterOffset(offset: bigint, header: Pick<QedHeader, 'clusterSizeBytes' | 'headerAreaBytes' | 'fileEnd'>): boolean {
+  return offset % BigInt(header.clusterSizeBytes) === 0n && offset >= header.headerAreaBytes && offset < header.fileEnd;
 }
 
 /** Parses and validates the header. Throws NotThisFormatError / ImageOpenError. */
@@ -67,8 +75,9 @@ export function readQedHeader(file: HostFile): QedHeader {
 
   const headerAreaBytes = BigInt(head.readUInt32LE(S.HDR.headerSize)) * BigInt(clusterSizeBytes);
   const l1 = head.readBigUInt64LE(S.HDR.l1TableOffset);
-  const geometry = { clusterSizeBytes, headerAreaBytes, tableBytes };
-  if (!isValidTableOffset(l1, geometry, file.lengthBytes)) throw openError('QED table offset is invalid');
+  const fileEnd = BigInt(Math.floor(file.lengthBytes / clusterSizeBytes) * clusterSizeBytes);
+  const geometry = { clusterSizeBytes, headerAreaBytes, tableSizeClusters, fileEnd };
+  if (!isValidTableOffset(l1, geometry)) throw openError('QED table offset is invalid');
 
   let backingFileName: string | null = null;
   let backingFormat: string | null = null;
@@ -77,16 +86,15 @@ export function readQedHeader(file: HostFile): QedHeader {
     const size = head.readUInt32LE(S.HDR.backingNameSize);
     if (BigInt(offset) + BigInt(size) > headerAreaBytes) throw openError('QED backing filename offset is invalid');
     if (size >= S.BACKING_NAME_BUFFER) throw openError('Failed to read backing filename');
-    const name = file.readAt(offset, size).toString('latin1').replace(/\0.*$/s, '');
+    const name = imageName(file.readAt(offset, size));
     if (name !== '') backingFileName = name;
     if ((features & S.F_BACKING_FORMAT_NO_PROBE) !== 0n) backingFormat = 'raw';
   }
 
-  withinLimit('qed', 'table', tableBytes, S.MAX_TABLE_BYTES);
   return {
-    clusterSizeBytes, tableSizeClusters, tableBytes, tableEntries, headerAreaBytes, features,
+    clusterSizeBytes, tableSizeClusters, tableBytes, tableEntries, headerAreaBytes, fileEnd, features,
     l1TableOffset: Number(l1),
-    virtualSizeBytes: checkVirtualSize('qed', imageSize),
+    imageSizeSectors: imageSize / 512n,
     backingFileName, backingFormat,
   };
 }

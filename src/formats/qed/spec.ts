@@ -32,12 +32,5 @@ export const ZERO_CLUSTER = 1;
 /** QEMU reads the backing name into char[PATH_MAX]: a name of 4096 bytes or more fails. */
 export const BACKING_NAME_BUFFER = 4096;
 
-/**
- * Largest L1/L2 table imgaudit reads (bytes): QEMU allows 16 clusters of
- * 64 MiB (1 GiB); images made by qemu-img use 4 × 64 KiB.
- */
-export const MAX_TABLE_BYTES = 64 * 1024 * 1024;
-/** L2 tables kept in memory per layer (bounded cache; at least one table). */
-export const L2_CACHE_BYTES = 4 * 1024 * 1024;
 /** qed is sector-based in QEMU 7.2: request_alignment 512. */
 export const REQUEST_ALIGNMENT = 512;

@@ -27,6 +27,6 @@ export const BLOCK_SIZE = 1024 * 1024;
 export const FIRST_UNALLOCATED = 0xfffffffe;
 /** QEMU's cap on blocks_in_image: INT_MAX rounded down to a sector, over 4 bytes per entry. */
 export const MAX_BLOCKS_IN_IMAGE = 536870784;
+/** QEMU's largest disk: MAX_BLOCKS_IN_IMAGE blocks of 1 MiB. */
+export const MAX_DISK_SIZE = BigInt(MAX_BLOCKS_IN_IMAGE) * BigInt(BLOCK_SIZE);
 
-/** Largest block map imgaudit reads (bytes; 16 M blocks = 16 TiB of 1 MiB blocks). */
-export const MAX_BMAP_BYTES = 64 * 1024 * 1024;

@@ -13,7 +13,7 @@
  */
 import { NotThisFormatError } from '../../errors.js';
 import type { HostFile } from '../../io/host-file.js';
-import { checkVirtualSize, withinLimit } from '../common/limits.js';
+import { PagedTable } from '../common/paged-table.js';
 import { openError } from '../common/open-errors.js';
 import type { ImageFormat, ImageLayer, LayerStatus } from '../types.js';
 import * as S from './spec.js';
@@ -32,6 +32,11 @@ interface VdiHeader {
 
 function readVdiHeader(file: HostFile): VdiHeader {
   const h = file.readAt(0, S.HEADER_BYTES);
+  // QEMU checks the size first, before the signature, as stored (not yet rounded).
+  const rawDiskSize = h.readBigUInt64LE(S.HDR.diskSize);
+  if (rawDiskSize > S.MAX_DISK_SIZE) {
+    throw openError(`Unsupported VDI image size (size is 0x${rawDiskSize.toString(16)}, max supported is 0x${S.MAX_DISK_SIZE.toString(16)})`, 'E_UNSUPPORTED');
+  }
   const signature = h.readUInt32LE(S.HDR.signature);
   if (signature !== S.VDI_SIGNATURE) {
     throw new NotThisFormatError(`Image not in VDI format (bad signature ${signature.toString(16).padStart(8, '0')})`);
@@ -47,7 +52,7 @@ function readVdiHeader(file: HostFile): VdiHeader {
   const blockSize = h.readUInt32LE(S.HDR.blockSize);
   if (blockSize !== S.BLOCK_SIZE) throw unsupported(`block size ${blockSize} is not ${S.BLOCK_SIZE}`);
   // 'VBoxManage convert' writes sizes that are not sector multiples; QEMU rounds them up.
-  const diskSize = ((h.readBigUInt64LE(S.HDR.diskSize) + 511n) / 512n) * 512n;
+  const diskSize = ((rawDiskSize + 511n) / 512n) * 512n;
   const blocksInImage = h.readUInt32LE(S.HDR.blocksInImage);
   const room = BigInt(blocksInImage) * BigInt(blockSize);
   if (diskSize > room) throw unsupported(`disk size ${diskSize}, image bitmap has room for ${room}`);
@@ -57,7 +62,7 @@ function readVdiHeader(file: HostFile): VdiHeader {
   return {
     imageType: h.readUInt32LE(S.HDR.imageType),
     offsetData, offsetBmap, blocksInImage,
-    virtualSizeBytes: checkVirtualSize('vdi', diskSize),
+    virtualSizeBytes: Number(diskSize),
   };
 }
 
@@ -69,7 +74,7 @@ class VdiLayer implements ImageLayer {
   readonly requestAlignmentBytes = 1;
   readonly details;
   readonly extraFiles = [];
-  private readonly bmap: Buffer;
+  private readonly bmap: PagedTable;
   private readonly offsetData: number;
   private readonly isStatic: boolean;
 
@@ -80,11 +85,10 @@ class VdiLayer implements ImageLayer {
     this.isStatic = header.imageType === S.TYPE_STATIC;
     const usedBlocks = Math.ceil(header.virtualSizeBytes / S.BLOCK_SIZE);
     const bmapBytes = usedBlocks * 4;
-    withinLimit('vdi', 'block map', bmapBytes, S.MAX_BMAP_BYTES);
     if (header.offsetBmap + bmapBytes > file.sizeBytes) {
       throw openError(`vdi: block map of ${usedBlocks} entries at 0x${header.offsetBmap.toString(16)} extends beyond the end of the file (${file.sizeBytes} bytes)`);
     }
-    this.bmap = file.readAt(header.offsetBmap, bmapBytes);
+    this.bmap = new PagedTable(file, header.offsetBmap, bmapBytes);
     this.details = { clusterSizeBytes: S.BLOCK_SIZE, version: this.isStatic ? 'static' : 'dynamic' };
   }
 
@@ -92,13 +96,13 @@ class VdiLayer implements ImageLayer {
     const first = Math.floor(offsetBytes / S.BLOCK_SIZE);
     const inBlock = offsetBytes % S.BLOCK_SIZE;
     const last = Math.ceil((offsetBytes + lengthBytes) / S.BLOCK_SIZE); // exclusive
-    const entry = this.bmap.readUInt32LE(first * 4);
+    const entry = this.bmap.u32(first * 4, true);
     let count = 1;
     if (entry >= S.FIRST_UNALLOCATED) {
-      while (first + count < last && this.bmap.readUInt32LE((first + count) * 4) >= S.FIRST_UNALLOCATED) count++;
+      while (first + count < last && this.bmap.u32((first + count) * 4, true) >= S.FIRST_UNALLOCATED) count++;
       return { lengthBytes: count * S.BLOCK_SIZE - inBlock, data: false, zero: true };
     }
-    while (first + count < last && this.bmap.readUInt32LE((first + count) * 4) === entry + count) count++;
+    while (first + count < last && this.bmap.u32((first + count) * 4, true) === entry + count) count++;
     return {
       lengthBytes: count * S.BLOCK_SIZE - inBlock, data: true, zero: false,
       hostOffset: this.offsetData + entry * S.BLOCK_SIZE + inBlock, hostFile: this.file,
