@@ -9,24 +9,14 @@ import {
   HUMAN_HEADER, HumanOutputRefused, JSON_CLOSE, JSON_OPEN, type MapCompat, humanLine, jsonEntry,
 } from '../../map/qemu-output.js';
 import { BufferedWriter, writeStderr } from '../output.js';
-import { type OptionSpec, getopt } from './getopt.js';
+import { getopt } from './getopt.js';
+import { MAP_OPTIONS } from './map-options.js';
 import { MAP_HELP } from './map-help.js';
 import { parseQemuSize } from './size-arg.js';
 
 const PREFIX = 'imgaudit: ';
 const TRY = "Try 'imgaudit --help' for more information\n";
 
-const SPECS: readonly OptionSpec[] = [
-  { long: 'help', short: 'h', hasArg: false, key: 'help' },
-  { long: 'format', short: 'f', hasArg: true, key: 'format' },
-  { long: 'output', hasArg: true, key: 'output' },
-  { long: 'start-offset', short: 's', hasArg: true, key: 'start' },
-  { long: 'max-length', short: 'l', hasArg: true, key: 'length' },
-  { long: 'object', hasArg: true, key: 'object' },
-  { long: 'image-opts', hasArg: false, key: 'image-opts' },
-  { long: 'force-share', short: 'U', hasArg: false, key: 'force-share' },
-  { long: 'compat', hasArg: true, key: 'compat' },
-];
 
 function sizeOption(name: string, text: string): bigint | null {
   const parsed = parseQemuSize(text);
@@ -39,7 +29,7 @@ function sizeOption(name: string, text: string): bigint | null {
 }
 
 export function runMap(args: readonly string[]): number {
-  const parsed = getopt(args, SPECS);
+  const parsed = getopt(args, MAP_OPTIONS);
   let format: string | undefined;
   let output: string | undefined;
   let start: bigint | undefined;

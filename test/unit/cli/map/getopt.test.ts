@@ -7,22 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type OptionSpec, getopt } from '../../../../src/cli/map/getopt.js';
+import { MAP_OPTIONS } from '../../../../src/cli/map/map-options.js';
 
-/** qemu-img 7.2 map's options (qemu-img.c img_map), plus imgaudit's --compat. */
-const SPECS: readonly OptionSpec[] = [
-  { long: 'help', short: 'h', hasArg: false, key: 'help' },
-  { long: 'format', short: 'f', hasArg: true, key: 'format' },
-  { long: 'output', hasArg: true, key: 'output' },
-  { long: 'start-offset', short: 's', hasArg: true, key: 'start' },
-  { long: 'max-length', short: 'l', hasArg: true, key: 'length' },
-  { long: 'object', hasArg: true, key: 'object' },
-  { long: 'image-opts', hasArg: false, key: 'image-opts' },
-  { long: 'force-share', short: 'U', hasArg: false, key: 'force-share' },
-  { long: 'compat', hasArg: true, key: 'compat' },
-];
 
 const opt = (key: string, value?: string) => (value === undefined ? { kind: 'option', key } : { kind: 'option', key, value });
-const parse = (...args: string[]) => getopt(args, SPECS);
+const parse = (...args: string[]) => getopt(args, MAP_OPTIONS);
 
 describe('permutation', () => {
   it('collects operands wherever they appear', () => {
