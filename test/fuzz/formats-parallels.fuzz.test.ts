@@ -6,4 +6,4 @@
  */
 import { fuzzFormat } from '../formats/fuzz-run.js';
 
-fuzzFormat('parallels', 225, 250);
+fuzzFormat('parallels', 225, 4000);

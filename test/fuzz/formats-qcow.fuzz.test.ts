@@ -6,4 +6,4 @@
  */
 import { fuzzFormat } from '../formats/fuzz-run.js';
 
-fuzzFormat('qcow', 839, 250);
+fuzzFormat('qcow', 839, 4000);

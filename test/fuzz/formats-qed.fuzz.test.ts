@@ -6,4 +6,4 @@
  */
 import { fuzzFormat } from '../formats/fuzz-run.js';
 
-fuzzFormat('qed', 192, 250);
+fuzzFormat('qed', 192, 4000);

@@ -6,4 +6,4 @@
  */
 import { fuzzFormat } from '../formats/fuzz-run.js';
 
-fuzzFormat('vdi', 864, 250);
+fuzzFormat('vdi', 864, 4000);

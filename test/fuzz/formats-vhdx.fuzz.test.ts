@@ -6,4 +6,4 @@
  */
 import { fuzzFormat } from '../formats/fuzz-run.js';
 
-fuzzFormat('vhdx', 631, 250);
+fuzzFormat('vhdx', 631, 1000);

@@ -6,4 +6,4 @@
  */
 import { fuzzFormat } from '../formats/fuzz-run.js';
 
-fuzzFormat('vmdk', 536, 250);
+fuzzFormat('vmdk', 536, 4000);

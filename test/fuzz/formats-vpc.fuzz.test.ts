@@ -6,4 +6,4 @@
  */
 import { fuzzFormat } from '../formats/fuzz-run.js';
 
-fuzzFormat('vpc', 816, 250);
+fuzzFormat('vpc', 816, 3000);

@@ -96,7 +96,7 @@ function checkLog(o: VhdxOpen, header: Buffer): void {
   if (found === 'invalid') o.fail(EINVAL, 'log entry with an invalid descriptor');
   if (found === 'replay-needed') {
     throw openError(`VHDX image file '${o.nodeName}' opened read-only, but contains a log that needs to be replayed\n`
-      + `To replay the log, run:\nqemu-img check -r all '${o.nodeName}'`, 'E_VHDX_LOG');
+      + `To replay the log, run:\nqemu-img check -r all '${o.nodeName}'`, 'E_UNSUPPORTED_FEATURE');
   }
 }
 
@@ -189,13 +189,15 @@ function checkBat(o: VhdxOpen, bat: RegionEntry, entries: number, m: Metadata, t
   const blockSize = BigInt(m.blockSize);
   // Entries past the end of the file read as zero (not present): only those inside need checking.
   const inFile = bat.offset >= BigInt(o.file.sizeBytes) ? 0 : Math.min(entries, Math.ceil((o.file.sizeBytes - Number(bat.offset)) / 8));
+  const STATE_MASK = Number(S.BAT_STATE_MASK);
+  const FULLY_PRESENT = Number(S.BAT_FULLY_PRESENT);
   let payblocks = m.chunkRatio;
   for (let first = 0; first < inFile; first += S.BAT_CHUNK_ENTRIES) {
     const n = Math.min(S.BAT_CHUNK_ENTRIES, inFile - first);
     const chunk = o.file.readAt(Number(bat.offset) + first * 8, n * 8);
     for (let k = 0; k < n; k++) {
+      if ((chunk[k * 8]! & STATE_MASK) !== FULLY_PRESENT) continue; // the state is in the low byte
       const entry = chunk.readBigUInt64LE(k * 8);
-      if ((entry & S.BAT_STATE_MASK) !== S.BAT_FULLY_PRESENT) continue;
       const i = BigInt(first + k);
       const offset = entry & S.BAT_OFFSET_MASK;
       const remaining = (totalBytes - i * blockSize + U64) % U64;

@@ -4,7 +4,8 @@
  * and with the messages of QEMU 7.2 — and the grain lookup.
  */
 import type { HostFile } from '../../io/host-file.js';
-import { EIO, errnoOpenError, mapError, openError } from '../common/open-errors.js';
+import { QEMU_MAX_LENGTH } from '../common/limits.js';
+import { EIO, mapError, openError } from '../common/open-errors.js';
 import { PagedTable } from '../common/paged-table.js';
 import { TableCache } from '../common/table-cache.js';
 import * as S from './spec.js';
@@ -28,16 +29,15 @@ export interface SparseExtentInfo {
 }
 
 /** The header fields QEMU validates, in its order (vmdk_open_vmdk4 then vmdk_add_extent). */
-/** Returns the grain directory size as QEMU keeps it (an int: larger values wrap). */
-function checkExtentGeometry(file: HostFile, nodeName: string, granularity: bigint, gdEntries: bigint, grainOffsetSectors: bigint | null): number {
+/** Returns the grain directory size as QEMU keeps it (32 bits: larger values wrap). */
+function checkExtentGeometry(file: HostFile, granularity: bigint, gdEntries: bigint, grainOffsetSectors: bigint | null): number {
   if (grainOffsetSectors !== null && BigInt(file.lengthBytes / 512) < grainOffsetSectors) {
     throw openError(`File truncated, expecting at least ${BigInt.asIntN(64, grainOffsetSectors * 512n)} bytes`);
   }
   if (granularity > BigInt(S.MAX_GRANULARITY_SECTORS)) throw openError('Invalid granularity, image may be corrupt');
-  // QEMU passes the L1 size as an int: larger values wrap.
-  const l1 = Number(BigInt.asIntN(32, gdEntries));
+  // QEMU keeps the L1 size in 32 unsigned bits: larger values wrap (to 0 for 2^32).
+  const l1 = Number(BigInt.asUintN(32, gdEntries));
   if (l1 > S.MAX_L1_ENTRIES) throw openError('L1 size too big');
-  if (l1 < 0) throw errnoOpenError(nodeName, 'Cannot allocate memory', `vmdk: grain directory of ${gdEntries} entries`);
   return l1;
 }
 
@@ -48,7 +48,7 @@ function checkExtentGeometry(file: HostFile, nodeName: string, granularity: bigi
  * with the embedded descriptor offset when the header is an empty shell
  * around a descriptor (capacity 0, descriptor offset set).
  */
-export function readVmdk4(file: HostFile, topFile: HostFile, nodeName: string): SparseExtentInfo | { descriptorAt: bigint } {
+export function readVmdk4(file: HostFile, topFile: HostFile): SparseExtentInfo | { descriptorAt: bigint } {
   let h = file.readAt(0, 512);
   if (h.readBigUInt64LE(S.V4.capacity) === 0n && h.readBigUInt64LE(S.V4.descOffset) !== 0n) {
     return { descriptorAt: h.readBigUInt64LE(S.V4.descOffset) * 512n };
@@ -69,12 +69,18 @@ export function readVmdk4(file: HostFile, topFile: HostFile, nodeName: string): 
   const gtEntries = h.readUInt32LE(S.V4.numGtesPerGt);
   if (gtEntries > S.MAX_GTES_PER_GT) throw openError('L2 table size too big');
   const granularity = h.readBigUInt64LE(S.V4.granularity);
-  const gdEntrySectors = (BigInt(gtEntries) * granularity) % U64;
+  // QEMU keeps the sectors per grain directory entry in 32 bits.
+  const gdEntrySectors = (BigInt(gtEntries) * granularity) % 2n ** 32n;
   if (gdEntrySectors === 0n) throw openError('L1 entry size is invalid');
   const capacity = h.readBigUInt64LE(S.V4.capacity);
   const gdEntries = ((capacity + gdEntrySectors - 1n) % U64) / gdEntrySectors;
-  const gdSize = checkExtentGeometry(file, nodeName, granularity, gdEntries, h.readBigUInt64LE(S.V4.grainOffset));
-  const gdOffset = (h.readBigUInt64LE(S.V4.gdOffset) * 512n) % U64;
+  const gdSize = checkExtentGeometry(file, granularity, gdEntries, h.readBigUInt64LE(S.V4.grainOffset));
+  const gdOffset = BigInt.asIntN(64, h.readBigUInt64LE(S.V4.gdOffset) * 512n);
+  const rgdOffset = (h.readUInt32LE(S.V4.flags) & S.FLAG_RGD) !== 0 ? BigInt.asIntN(64, h.readBigUInt64LE(S.V4.rgdOffset) * 512n) : 0n;
+  // QEMU reads both directories at open; a read it cannot issue fails the open.
+  const unreadable = (offset: bigint) => offset < 0n || offset + BigInt(gdSize * 4) > QEMU_MAX_LENGTH;
+  if (unreadable(gdOffset)) throw openError(`Could not read l1 table from extent '${file.filename}': ${EIO}`);
+  if (rgdOffset !== 0n && unreadable(rgdOffset)) throw openError(`Could not read l1 backup table from extent '${file.filename}': ${EIO}`);
   return {
     sectors: capacity,
     grainSectors: Number(granularity),
@@ -88,11 +94,11 @@ export function readVmdk4(file: HostFile, topFile: HostFile, nodeName: string): 
 }
 
 /** Reads a COWD header: 4096-entry grain tables, the directory size from the header. */
-export function readVmdk3(file: HostFile, nodeName: string): SparseExtentInfo {
+export function readVmdk3(file: HostFile): SparseExtentInfo {
   const h = file.readAt(0, S.V3_HEADER_BYTES);
   const granularity = h.readUInt32LE(S.V3.granularity);
   const gdEntries = h.readUInt32LE(S.V3.l1dirSize);
-  checkExtentGeometry(file, nodeName, BigInt(granularity), BigInt(gdEntries), null);
+  checkExtentGeometry(file, BigInt(granularity), BigInt(gdEntries), null);
   // QEMU divides by the granularity and crashes on 0.
   if (granularity === 0) throw openError('vmdk: COWD extent with a granularity of 0 sectors');
   return {
@@ -128,6 +134,32 @@ export class SparseTables {
   /** The first grain directory entry at or after `from` (below `to`) that is allocated, or `to`. */
   nextAllocatedGd(from: number, to: number): number {
     return this.gd.firstNonZeroEntry(from, Math.min(to, this.info.gdEntries), 4);
+  }
+
+  /**
+   * How many entries of the grain table at `gtSector`, from `from` to `to`,
+   * continue a run of `kind` grains: unallocated (0), zeroed (1 with the
+   * zeroed-grain flag), or data — host-contiguous from `nextSector`, or any
+   * allocated grain when `nextSector` is -1 (compressed extents).
+   */
+  runInTable(gtSector: number, from: number, to: number, kind: Grain, nextSector: number): number {
+    const table = this.gtCache.get(gtSector * 512);
+    const zeroGrain = this.info.zeroGrain;
+    let i = from;
+    if (kind === Grain.Unallocated) {
+      while (i < to && table.readUInt32LE(i * 4) === 0) i++;
+    } else if (kind === Grain.Zeroed) {
+      while (i < to && table.readUInt32LE(i * 4) === S.GTE_ZEROED) i++;
+    } else if (nextSector < 0) {
+      for (; i < to; i++) {
+        const entry = table.readUInt32LE(i * 4);
+        if (entry === 0 || (zeroGrain && entry === S.GTE_ZEROED)) break;
+      }
+    } else {
+      const step = this.info.grainSectors;
+      for (let expected = nextSector; i < to && table.readUInt32LE(i * 4) === expected; expected += step) i++;
+    }
+    return i - from;
   }
 
   /** Grain table entry `index` of the table at sector `gtSector`. */

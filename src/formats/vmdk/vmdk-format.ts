@@ -53,7 +53,7 @@ class ExtentList {
   private readonly files = new Map<string, HostFile>();
   private readonly tables = new Map<HostFile, SparseTables>();
 
-  constructor(private readonly topFile: HostFile, private readonly nodeName: string, private readonly context: OpenContext) {
+  constructor(private readonly topFile: HostFile, private readonly context: OpenContext) {
     this.files.set(topFile.filename, topFile);
   }
 
@@ -75,11 +75,11 @@ class ExtentList {
     if (file.lengthBytes < 4) throw openError('File is too small, not a valid image');
     const magic = file.readAt(0, 4).readUInt32BE(0);
     if (magic === S.VMDK3_MAGIC) {
-      this.addSparse(file, readVmdk3(file, this.nodeName));
+      this.addSparse(file, readVmdk3(file));
       return;
     }
     if (magic !== S.VMDK4_MAGIC) throw openError('Image not in VMDK format');
-    const info = readVmdk4(file, this.topFile, this.nodeName);
+    const info = readVmdk4(file, this.topFile);
     if ('descriptorAt' in info) {
       this.openDescriptor(this.readDescriptor(file, info.descriptorAt), depth + 1);
       return;
@@ -164,7 +164,7 @@ class VmdkLayer implements ImageLayer {
 
   constructor(readonly file: HostFile, readonly filename: string, context: OpenContext) {
     if (file.lengthBytes < 4) throw openError('File is too small, not a valid image');
-    const list = new ExtentList(file, filename, context);
+    const list = new ExtentList(file, context);
     const head = file.readAt(0, 4).readUInt32BE(0);
     const sparse = head === S.VMDK4_MAGIC || head === S.VMDK3_MAGIC;
     if (sparse) list.openSparse(file, 0);
@@ -228,21 +228,26 @@ class VmdkLayer implements ImageLayer {
     const lastGrain = Math.ceil((extent.endBytes - extent.startBytes) / grainBytes) - 1;
     const relEnd = rel + lengthBytes;
     const state = this.grain(tables, first, extent);
+    // Grains [first, stop) may join the run; then walk them a grain table at a time.
+    const stop = Math.min(lastGrain + 1, Math.ceil(relEnd / grainBytes));
     let count = 1;
-    while (first + count <= lastGrain && (first + count) * grainBytes < relEnd) {
+    while (first + count < stop) {
       const g = first + count;
       const gdIndex = Math.floor(g / info.gtEntries);
       if (gdIndex >= info.gdEntries) break; // QEMU fails when it gets there
-      if (state.kind === Grain.Unallocated && tables.gtSector(gdIndex, extent.file.filename) === 0) {
+      const gt = tables.gtSector(gdIndex, extent.file.filename);
+      if (gt === 0) {
+        if (state.kind !== Grain.Unallocated) break;
         // Whole unallocated grain tables, up to the next allocated one.
-        const lastGd = Math.floor(lastGrain / info.gtEntries) + 1;
+        const lastGd = Math.ceil(stop / info.gtEntries);
         count = tables.nextAllocatedGd(gdIndex + 1, lastGd) * info.gtEntries - first;
         continue;
       }
-      const next = this.grain(tables, g, extent);
-      if (next.kind !== state.kind) break;
-      if (next.kind === Grain.Data && !info.compressed && next.sector !== state.sector + count * info.grainSectors) break;
-      count++;
+      const from = g % info.gtEntries;
+      const to = Math.min(info.gtEntries, from + (stop - g));
+      const matched = tables.runInTable(gt, from, to, state.kind, info.compressed || state.kind !== Grain.Data ? -1 : state.sector + count * info.grainSectors);
+      count += matched;
+      if (from + matched < to) break;
     }
     count = Math.min(count, lastGrain + 1 - first);
     const length = count * grainBytes - inGrain;

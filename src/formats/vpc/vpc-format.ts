@@ -7,6 +7,8 @@
  *   mapped as raw unless `-f vpc` is given.
  * - Virtual size: the CHS geometry, unless the creator application is one
  *   that sizes by `current_size`, or the geometry is the maximum.
+ * - The dynamic disk header and BAT are read (and checked) whenever the
+ *   footer is at offset 0, whatever the disk type says.
  * - Fixed disks: all data at the guest offset, holes of the file read as
  *   zero (RECURSE). Every other disk type (dynamic, differencing, even
  *   unknown types) is read as a dynamic disk: unallocated blocks read as
@@ -33,10 +35,15 @@ export function vhdChecksum(footer: Buffer): number {
   return ~sum >>> 0;
 }
 
-/** Finds and checks the footer: at 0, else (fixed disks only) at the end of the file. */
-function readFooter(file: HostFile): Buffer {
+/**
+ * Finds and checks the footer: at 0, else (fixed disks only) at the end of
+ * the file. `atStart` says where: QEMU reads the dynamic header (and BAT)
+ * whenever the footer is at the start, whatever its disk type.
+ */
+function readFooter(file: HostFile): { footer: Buffer; atStart: boolean } {
   let footer = file.readAt(0, S.FOOTER_BYTES);
-  if (footer.toString('latin1', 0, 8) !== S.FOOTER_COOKIE) {
+  const atStart = footer.toString('latin1', 0, 8) === S.FOOTER_COOKIE;
+  if (!atStart) {
     if (file.lengthBytes < S.FOOTER_BYTES) throw openError('File too small for a VHD header');
     footer = file.readAt(file.lengthBytes - S.FOOTER_BYTES, S.FOOTER_BYTES);
     if (footer.toString('latin1', 0, 8) !== S.FOOTER_COOKIE || footer.readUInt32BE(S.FOOTER.diskType) !== S.TYPE_FIXED) {
@@ -44,7 +51,7 @@ function readFooter(file: HostFile): Buffer {
     }
   }
   if (vhdChecksum(footer) !== footer.readUInt32BE(S.FOOTER.checksum)) throw openError('Incorrect header checksum');
-  return footer;
+  return { footer, atStart };
 }
 
 /** Virtual size in sectors, as QEMU decides between CHS and current_size. */
@@ -102,15 +109,18 @@ class VpcLayer implements ImageLayer {
   readonly requestAlignmentBytes = 1;
   readonly details;
   readonly extraFiles = [];
+  /** The footer says "fixed": everything is data at the guest offset (even with a dynamic header). */
+  private readonly fixed: boolean;
   private readonly dynamic: Dynamic | null;
 
   constructor(readonly file: HostFile, readonly filename: string) {
-    const footer = readFooter(file);
+    const { footer, atStart } = readFooter(file);
     const sectors = totalSectors(footer);
     if (sectors > S.MAX_SECTORS) throw errnoOpenError(filename, EFBIG, 'vpc: disk size above 2040 GiB');
     this.virtualSizeBytes = sectors * 512;
     const type = footer.readUInt32BE(S.FOOTER.diskType);
-    this.dynamic = type === S.TYPE_FIXED ? null : readDynamic(file, footer, sectors);
+    this.fixed = type === S.TYPE_FIXED;
+    this.dynamic = atStart ? readDynamic(file, footer, sectors) : null;
     this.details = {
       version: TYPE_NAMES[type] ?? `type ${type}`,
       ...(this.dynamic !== null ? { clusterSizeBytes: this.dynamic.blockSize } : {}),
@@ -119,7 +129,7 @@ class VpcLayer implements ImageLayer {
 
   blockStatus(offsetBytes: number, lengthBytes: number): LayerStatus {
     const dyn = this.dynamic;
-    if (dyn === null) {
+    if (this.fixed || dyn === null) {
       return { lengthBytes, data: true, zero: false, hostOffset: offsetBytes, hostFile: this.file, recurse: true };
     }
     const entryOf = (block: number): number => (block >= dyn.entries ? S.BAT_UNALLOCATED : dyn.bat.u32(block * 4, false));
