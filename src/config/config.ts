@@ -5,7 +5,7 @@
  */
 import { ConfigError } from './config-error.js';
 import {
-  type Parser, boolean, duration, integer, nonEmptyString, nullable, oneOf, stringList,
+  type Parser, boolean, duration, integer, nonEmptyString, nullable, oneOf, positiveNumber, stringList,
 } from './parsers.js';
 
 /** How bad a finding is; the exit status follows a threshold over these. */
@@ -26,6 +26,22 @@ export interface CheckConfig {
   failOn: FailOn;
   /** `check` reports chains with more layers than this. */
   deepChainLayers: number;
+  /** Warn when a root's file system is projected to fill within this many days. */
+  fillWarningDays: number;
+  /** Warn when the virtual sizes on a file system exceed its capacity by this factor. */
+  overcommitRatio: number;
+  /** Snapshots (qcow2 internal, or backing layers with one overlay) older than this duration are reported. */
+  snapshotMaxAge: string;
+  /** Orphans (unreferenced images, bases whose overlays vanished) unchanged for less than this are not reported. */
+  orphanMinAge: string;
+}
+
+/** Where to learn which images are in use (to tell forgotten images from live ones). */
+export interface ReferencesConfig {
+  /** Directories of libvirt domain XML files (`/etc/libvirt/qemu`): every disk source they name is in use. */
+  libvirtDomainDirs: string[];
+  /** Text files listing image paths in use, one absolute path per line (`#` starts a comment). */
+  pathLists: string[];
 }
 
 /** The effective configuration of a scan (after defaults, file and flags). */
@@ -50,6 +66,7 @@ export interface ScanConfig {
   changeRetries: number;
   retention: RetentionConfig;
   check: CheckConfig;
+  references: ReferencesConfig;
 }
 
 /** The defaults; `config.example.json` shows them and a test keeps the two equal. */
@@ -66,13 +83,17 @@ export const DEFAULT_CONFIG: Readonly<ScanConfig> = Object.freeze<ScanConfig>({
   maxChainDepth: 64,
   changeRetries: 2,
   retention: { keepRuns: 400, olderThan: null },
-  check: { failOn: 'error', deepChainLayers: 8 },
+  check: {
+    failOn: 'error', deepChainLayers: 8, fillWarningDays: 30, overcommitRatio: 1.5, snapshotMaxAge: '30d', orphanMinAge: '7d',
+  },
+  references: { libvirtDomainDirs: [], pathLists: [] },
 });
 
 /** A configuration with every key optional, as read from one source. */
-export type PartialConfig = Partial<Omit<ScanConfig, 'retention' | 'check'>> & {
+export type PartialConfig = Partial<Omit<ScanConfig, 'retention' | 'check' | 'references'>> & {
   retention?: Partial<RetentionConfig>;
   check?: Partial<CheckConfig>;
+  references?: Partial<ReferencesConfig>;
 };
 
 type Shape = { [key: string]: Parser<unknown> | Shape };
@@ -88,7 +109,11 @@ const SHAPE: Shape = {
   maxChainDepth: integer(1, 1024),
   changeRetries: integer(0, 100),
   retention: { keepRuns: nullable(integer(1, 1_000_000)), olderThan: nullable(duration) },
-  check: { failOn: oneOf(['error', 'warning', 'info', 'never']), deepChainLayers: integer(1, 1024) },
+  check: {
+    failOn: oneOf(['error', 'warning', 'info', 'never']), deepChainLayers: integer(1, 1024),
+    fillWarningDays: integer(0, 100_000), overcommitRatio: positiveNumber, snapshotMaxAge: duration, orphanMinAge: duration,
+  },
+  references: { libvirtDomainDirs: stringList(), pathLists: stringList() },
 };
 
 /** Keys that document a config file and are otherwise ignored. */
@@ -149,13 +174,16 @@ function validateShape(raw: unknown, shape: Shape, prefix: string, name: (keyPat
 
 /** Applies `layers` over `base` in order (later layers win), key by key. */
 export function mergeConfig(base: Readonly<ScanConfig>, ...layers: readonly PartialConfig[]): ScanConfig {
-  let merged: ScanConfig = { ...base, retention: { ...base.retention }, check: { ...base.check } };
+  let merged: ScanConfig = {
+    ...base, retention: { ...base.retention }, check: { ...base.check }, references: { ...base.references },
+  };
   for (const layer of layers) {
     merged = {
       ...merged,
       ...layer,
       retention: { ...merged.retention, ...layer.retention },
       check: { ...merged.check, ...layer.check },
+      references: { ...merged.references, ...layer.references },
     };
   }
   return merged;

@@ -40,6 +40,13 @@ function resolvePaths(config: PartialConfig, base: string): PartialConfig {
   const resolved: PartialConfig = { ...config };
   if (config.roots !== undefined) resolved.roots = config.roots.map((root) => path.resolve(base, root));
   if (config.database !== undefined) resolved.database = path.resolve(base, config.database);
+  if (config.references !== undefined) {
+    const { libvirtDomainDirs, pathLists } = config.references;
+    resolved.references = {
+      ...(libvirtDomainDirs === undefined ? {} : { libvirtDomainDirs: libvirtDomainDirs.map((dir) => path.resolve(base, dir)) }),
+      ...(pathLists === undefined ? {} : { pathLists: pathLists.map((file) => path.resolve(base, file)) }),
+    };
+  }
   return resolved;
 }
 

@@ -75,3 +75,9 @@ export const duration: Parser<string> = (value) =>
   typeof value === 'string' && durationMs(value) !== null
     ? ok(value)
     : bad('a duration such as "36h", "90d", "12w" or "1y"');
+
+/** A finite number greater than 0; numeric strings are accepted (command-line flags). */
+export const positiveNumber: Parser<number> = (value) => {
+  const n = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? ok(n) : bad('a number greater than 0');
+};
