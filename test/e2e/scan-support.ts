@@ -11,7 +11,8 @@ import Database from 'better-sqlite3';
 import { TEST_ENV, runOk } from '../support/qemu.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(REPO, 'dist/cli.js');
+/** The built CLI; LIVE_CLI points at another build, as in the live tier (test/live/differential.ts). */
+export const CLI = process.env.LIVE_CLI ? path.resolve(process.env.LIVE_CLI) : path.join(REPO, 'dist/cli.js');
 export const OPEN_COUNTER = path.join(REPO, 'test/e2e/scan-open-counter.mjs');
 
 /** Fails with a clear message when the CLI was not built. */

@@ -7,7 +7,6 @@
  * - qemu-img crashes (abort, SIGFPE: exit status ≥ 128) — imgaudit answers;
  * - imgaudit's named limits and deliberate refusals (UnsupportedImageError,
  *   a vdi block map past the end of the file);
- * - the known map-command gaps (errno text, error_report lines; see scenario.ts);
  * - messages quoting bytes from the image that are not UTF-8 (imgaudit's
  *   strings print as UTF-8; see src/formats/common/names.ts);
  * - encrypted qcow images, which imgaudit maps as qemu-img does with the key.
@@ -21,7 +20,6 @@ import { Rng, deriveSeed, formatSeed, seedFromEnv } from '../support/prng.js';
 import { hasQemu } from '../support/qemu.js';
 import { libraryMap, tempDir } from '../support/imgaudit.js';
 import { type FuzzFormat, mutate, writeCompanions } from './fuzz-cases.js';
-import { onlyEngineGap } from './scenario.js';
 
 const SEED = seedFromEnv('FUZZ_SEED');
 const CASES = Number(process.env.FUZZ_RUNS ?? 25);
@@ -83,7 +81,6 @@ describe.skipIf(!hasQemu)(`imgaudit map vs qemu-img map on mutated images of the
       else if (c.ours.code === 1 && DELIBERATE.some((re) => re.test(c.ours.stderr) || re.test(libraryError(path.join(dir, file), forced[1])))) {
         count('deliberate refusal');
       }
-      else if (onlyEngineGap(c)) count('engine gap');
       else if (c.qemu.code === c.ours.code && c.qemu.stdout === c.ours.stdout && notUtf8(c.qemu.stderr)) count('non-UTF-8 bytes in a message');
       else problems.push(`${label}: ${c.problems.join('; ')}\n  qemu-img: ${c.qemu.stderr.trim() || c.qemu.stdout.slice(0, 300)}\n  imgaudit: ${c.ours.stderr.trim() || c.ours.stdout.slice(0, 300)}`);
       fs.rmSync(path.join(dir, file), { force: true });

@@ -32,7 +32,8 @@ interface Expected {
 }
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const cli = path.join(repo, "dist", "cli.js");
+// LIVE_CLI points at another build of the CLI, as in the live tier (test/live/differential.ts).
+const cli = process.env.LIVE_CLI ? path.resolve(process.env.LIVE_CLI) : path.join(repo, "dist", "cli.js");
 const casesRoot = path.join(repo, "test", "golden", "cases");
 const RUN_TIMEOUT_MS = 120_000;
 

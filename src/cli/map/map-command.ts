@@ -3,7 +3,7 @@
  * reader. stdout is byte-identical to qemu-img's; messages are qemu-img's,
  * prefixed with "imgaudit: ". Returns the exit status (0 or 1).
  */
-import { CorruptImageError, ImgauditError, UsageError } from '../../errors.js';
+import { CorruptImageError, ImageOpenError, ImgauditError, UsageError } from '../../errors.js';
 import { ImageChain } from '../../map/image-chain.js';
 import {
   HUMAN_HEADER, HumanOutputRefused, JSON_CLOSE, JSON_OPEN, type MapCompat, humanLine, jsonEntry,
@@ -83,7 +83,9 @@ function mapImage(filename: string, options: MapOptions): number {
     chain = ImageChain.open(filename, options.format === undefined ? {} : { format: options.format });
   } catch (error) {
     if (!(error instanceof ImgauditError)) throw error;
-    writeStderr(`${PREFIX}${error.message}\n`);
+    // qemu-img prints a driver's error_report() lines as they happen, before the open error.
+    const reports = error instanceof ImageOpenError ? error.reports.map((line) => `${PREFIX}${line}\n`).join('') : '';
+    writeStderr(`${reports}${PREFIX}${error.message}\n`);
     return 1;
   }
   const out = new BufferedWriter(1);
@@ -114,7 +116,9 @@ function mapImage(filename: string, options: MapOptions): number {
     if (error instanceof CorruptImageError && error.qemuEvent !== undefined) {
       writeStderr(`qcow2: Image is corrupt: ${error.qemuEvent}; further non-fatal corruption events will be suppressed\n`);
     }
-    writeStderr(`${PREFIX}Could not read file metadata: Input/output error\n`);
+    // The errno the driver fails with (EIO in most drivers, EINVAL in qed); a host read error is EIO.
+    const errnoText = error instanceof CorruptImageError ? error.errnoText : 'Input/output error';
+    writeStderr(`${PREFIX}Could not read file metadata: ${errnoText}\n`);
     return 1;
   } finally {
     out.flush();

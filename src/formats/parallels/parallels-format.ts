@@ -147,7 +147,8 @@ class ParallelsLayer implements ImageLayer {
     this.details = {
       clusterSizeBytes: header.tracks * 512,
       version: header.magic,
-      flags: header.inUse ? ['in_use'] : [],
+      // in_use: not closed cleanly (QEMU refuses a read-write open); the same finding as qcow2's dirty bit.
+      flags: header.inUse ? ['dirty'] : [],
     };
   }
 

@@ -49,7 +49,8 @@ class QedLayer implements ImageLayer {
     this.l2SpanBytes = header.tableEntries * header.clusterSizeBytes;
     this.details = {
       clusterSizeBytes: header.clusterSizeBytes,
-      flags: (header.features & S.F_NEED_CHECK) !== 0n ? ['need_check'] : [],
+      // need_check: not closed cleanly (QEMU checks it on a read-write open only); the same finding as qcow2's dirty bit.
+      flags: (header.features & S.F_NEED_CHECK) !== 0n ? ['dirty'] : [],
     };
   }
 

@@ -2,5 +2,6 @@
 import { scenarioCases } from "./scenarios.mjs";
 import { edgeCases } from "./edge.mjs";
 import { errorCases } from "./errors.mjs";
+import { formatCases } from "./formats.mjs";
 
-export const cases = [...scenarioCases, ...edgeCases, ...errorCases];
+export const cases = [...scenarioCases, ...edgeCases, ...errorCases, ...formatCases];
