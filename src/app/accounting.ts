@@ -2,27 +2,10 @@
  * SPEC §3 accounting: every map entry's bytes fall into exactly one
  * category, charged to the entry's depth (unallocated bytes are chain-level).
  */
-import type { MapEntry } from '../map/map-entry.js';
+import { type AccountedEntry, categorize } from '../map/categorize.js';
 import type { DepthTotals } from '../store/records.js';
 
-/** The categories of SPEC §3. */
-export type ByteCategory = 'data' | 'zero' | 'preallocated' | 'unallocated';
-
-/** The fields of a map entry the rules look at. */
-export type AccountedEntry = Pick<MapEntry, 'lengthBytes' | 'depth' | 'present' | 'zero' | 'data' | 'offsetBytes'>;
-
-/**
- * The category of an entry, by the rules of SPEC §3 in their order.
- * `isRawLayer` tells whether the layer at the entry's depth is raw.
- */
-export function categorize(entry: AccountedEntry, isRawLayer: boolean): ByteCategory {
-  if (entry.data && !entry.zero) return 'data';
-  const hasOffset = entry.offsetBytes !== undefined;
-  if (!entry.present && !hasOffset) return 'unallocated';
-  if (hasOffset && !isRawLayer) return 'preallocated';
-  if (!entry.present) return 'unallocated';
-  return 'zero';
-}
+export { type AccountedEntry, type ByteCategory, categorize } from '../map/categorize.js';
 
 /** Per-depth and chain-level totals of one chain's map, accumulated entry by entry. */
 export class ChainAccount {

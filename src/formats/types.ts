@@ -39,6 +39,17 @@ export interface BackingReference {
   format?: string;
 }
 
+/** One internal snapshot stored in a layer (qcow2). */
+export interface LayerSnapshot {
+  /** The snapshot's ID string ("1", "2", …). */
+  id: string;
+  name: string;
+  /** date_sec/date_nsec as milliseconds since the epoch. */
+  createdAtMs: number;
+  /** Saved VM state size (vm_state_size_large when present). */
+  vmStateBytes: number;
+}
+
 /** Facts about one opened layer, for the chain metadata of the library API. */
 export interface LayerDetails {
   /** Cluster / grain / block size, where the format has one. */
@@ -49,6 +60,8 @@ export interface LayerDetails {
   flags?: string[];
   /** External data file name as stored, if any. */
   dataFile?: string;
+  /** Internal snapshots, in table order (qcow2 only). */
+  snapshots?: LayerSnapshot[];
 }
 
 /** One opened image file in a chain. */

@@ -16,7 +16,9 @@ export const EOPNOTSUPP = 95;
 
 type SeekFn = (fd: number, offset: number, whence: number) => number;
 type WillNeedFn = (fd: number, offset: number, length: number) => number;
-interface Addon { seek: SeekFn; willNeed: WillNeedFn }
+/** [offset, length] pairs of unwritten extents, or the negated errno. */
+type UnwrittenFn = (fd: number) => Float64Array | number;
+interface Addon { seek: SeekFn; willNeed: WillNeedFn; unwrittenExtents?: UnwrittenFn }
 
 function loadAddon(): Addon | null {
   const require = createRequire(import.meta.url);
@@ -44,4 +46,13 @@ export function seek(fd: number, offset: number, whence: number): number {
 /** Asks the kernel to read [offset, offset + length) ahead (a hint; no effect without the addon). */
 export function willNeed(fd: number, offset: number, length: number): void {
   if (typeof addon?.willNeed === 'function') addon.willNeed(fd, offset, length);
+}
+
+/**
+ * FS_IOC_FIEMAP (with FIEMAP_FLAG_SYNC): the unwritten extents of the file
+ * open as `fd`, as flat [offset, length, ...] pairs in file order, or the
+ * negated errno (-EOPNOTSUPP as well when the addon is not built).
+ */
+export function fiemapUnwritten(fd: number): Float64Array | number {
+  return typeof addon?.unwrittenExtents === 'function' ? addon.unwrittenExtents(fd) : -EOPNOTSUPP;
 }

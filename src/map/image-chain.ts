@@ -14,7 +14,7 @@
  * ```
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { ImageLayer } from '../formats/types.js';
+import type { ImageLayer, LayerSnapshot } from '../formats/types.js';
 import type { HostFile } from '../io/host-file.js';
 import { type OpenChainOptions, openChain } from './chain.js';
 import { type EmittedEntry, type MapRangeOptions, mapEntries } from './map-entries.js';
@@ -48,6 +48,8 @@ export interface ChainLayerInfo {
   file: FileIdentity;
   /** Data files / extents this layer reads besides its own file. */
   extraFiles: FileIdentity[];
+  /** Internal snapshots stored in this layer (qcow2); empty for other formats. */
+  snapshots: { id: string; name: string; createdAtMs: number; vmStateBytes: number }[];
 }
 
 /** Entries between two yields to the event loop in `entries()`. */
@@ -75,6 +77,7 @@ export function describeLayer(layer: ImageLayer, depth: number): ChainLayerInfo 
     flags: layer.details.flags ?? [],
     file: fileIdentity(layer.file),
     extraFiles: layer.extraFiles.map(fileIdentity),
+    snapshots: (layer.details.snapshots ?? []).map((s: LayerSnapshot) => ({ ...s })),
   };
 }
 

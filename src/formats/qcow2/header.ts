@@ -4,6 +4,7 @@
  */
 import { ImageOpenError, NotThisFormatError, UnsupportedImageError } from '../../errors.js';
 import type { HostFile } from '../../io/host-file.js';
+import { imageName } from '../common/names.js';
 import { cHex, u32, u64 } from './bytes.js';
 import * as S from './spec.js';
 
@@ -26,6 +27,9 @@ export interface Qcow2Header {
   backingFormat: string | null;
   dataFileName: string | null;
   hasExtendedL2: boolean;
+  /** Internal snapshots: count and table offset (validated like QEMU's open). */
+  nbSnapshots: number;
+  snapshotsOffset: number;
 }
 
 interface Feature { type: number; bit: number; name: string }
@@ -74,7 +78,7 @@ function readExtensions(file: HostFile, start: number, end: number) {
     } else if (type === S.EXT_CRYPTO_HEADER) {
       found.cryptoHeaderBytes = length;
     } else if (type === S.EXT_DATA_FILE) {
-      found.dataFileName = body.toString('latin1').replace(/\0.*$/s, '');
+      found.dataFileName = imageName(body);
     } else if (type === S.EXT_FEATURE_TABLE) {
       for (let at = 0; at + 48 <= length; at += 48) {
         found.features.push({
@@ -185,8 +189,8 @@ export function readQcow2Header(file: HostFile): Qcow2Header {
     if (length > Math.min(S.MAX_BACKING_NAME_BYTES, clusterSizeBytes - backingFileOffset)) {
       openError('Backing file name too long');
     }
-    // QEMU keeps the name as a C string: it ends at the first NUL.
-    backingFileName = file.readAt(backingFileOffset, length).toString('latin1').replace(/\0.*$/s, '');
+    // QEMU keeps the name as a C string: it ends at the first NUL (UTF-8 decoded, as the other formats' names).
+    backingFileName = imageName(file.readAt(backingFileOffset, length));
     if (backingFileName === '') backingFileName = null;
   }
 
@@ -203,6 +207,7 @@ export function readQcow2Header(file: HostFile): Qcow2Header {
     backingFormat: extensions.backingFormat,
     dataFileName: (incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0 ? extensions.dataFileName : null,
     hasExtendedL2,
+    nbSnapshots, snapshotsOffset,
   };
 }
 

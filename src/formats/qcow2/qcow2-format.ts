@@ -12,6 +12,7 @@ import { type ClusterContext, Sc, subclusterRange, subclusterType } from './clus
 import { type Qcow2Header, readQcow2Header } from './header.js';
 import { TableCache } from '../common/table-cache.js';
 import { looksMetadataPreallocated } from './preallocation.js';
+import { readSnapshotTable } from './snapshots.js';
 import * as S from './spec.js';
 
 class Qcow2Layer implements ImageLayer {
@@ -61,10 +62,15 @@ class Qcow2Layer implements ImageLayer {
     if (header.hasExtendedL2) flags.push('extended_l2');
     if (this.encrypted) flags.push(header.cryptMethod === S.CRYPT_LUKS ? 'encrypted:luks' : 'encrypted:aes');
     if (header.autoclearFeatures & S.AUTOCLEAR_DATA_FILE_RAW) flags.push('data_file_raw');
+    const table = header.nbSnapshots === 0 ? { snapshots: [], invalid: null }
+      : readSnapshotTable(file, header.snapshotsOffset, header.nbSnapshots);
+    // QEMU refuses such an image at open; we map it (a known disagreement) and say so.
+    if (table.invalid !== null) flags.push('snapshot_table_invalid');
     this.details = {
       clusterSizeBytes: header.clusterSizeBytes,
       version: String(header.version),
       flags,
+      snapshots: table.snapshots,
       ...(header.dataFileName !== null ? { dataFile: header.dataFileName } : {}),
     };
   }

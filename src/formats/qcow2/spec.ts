@@ -50,6 +50,10 @@ export const MAX_L1_TABLE_BYTES = 32 * 1024 * 1024;
 export const MAX_REFTABLE_BYTES = 8 * 1024 * 1024;
 export const MAX_SNAPSHOTS = 65536;
 export const SNAPSHOT_HEADER_BYTES = 40;
+/** QEMU's QCOW_MAX_SNAPSHOT_EXTRA_DATA: larger extra data in an entry refuses the image. */
+export const MAX_SNAPSHOT_EXTRA_BYTES = 1024;
+/** QEMU's QCOW_MAX_SNAPSHOTS_SIZE (1 KiB per snapshot): the whole table's limit. */
+export const MAX_SNAPSHOT_TABLE_BYTES = 1024 * MAX_SNAPSHOTS;
 /** Sizes QEMU requires of the bitmaps and crypto header extensions. */
 export const BITMAPS_EXT_BYTES = 24;
 export const CRYPTO_EXT_BYTES = 16;

@@ -1,0 +1,44 @@
+/**
+ * One pass over a layer mapped alone that yields both per-layer figures:
+ * SPEC §3 own allocation and the true allocation corrected with FIEMAP.
+ * Entries' offsets point into the file named by `entry.filename` (the image
+ * itself, a qcow2 data file, a vmdk extent), so the unwritten extents are
+ * read per host file, once each.
+ */
+import { type HostExtent, unwrittenExtents } from '../io/extents.js';
+import { type LayerAloneOptions, layerAloneEntries } from './layer-alone.js';
+import { type CategoryBytes, addTrueAllocation, emptyCategoryBytes } from './category-bytes.js';
+
+export interface LayerMeasurement {
+  /** SPEC §3 categories of the bytes the layer holds itself. */
+  own: CategoryBytes;
+  /** The same bytes with unwritten (fallocated) host extents counted as preallocated. */
+  true: CategoryBytes;
+  /** False when some host file's system could not tell (its bytes kept their SPEC §3 category). */
+  fileSystemTells: boolean;
+}
+
+/** Maps `filename` alone as `format` and measures its own and true allocation. */
+export function measureLayer(filename: string, format: string, options: LayerAloneOptions = {}): LayerMeasurement {
+  const own = emptyCategoryBytes();
+  const truly = emptyCategoryBytes();
+  const extentsByFile = new Map<string, readonly HostExtent[]>();
+  let fileSystemTells = true;
+  const isRawLayer = format === 'raw';
+  for (const entry of layerAloneEntries(filename, format, options)) {
+    addTrueAllocation(own, entry, isRawLayer, []);
+    let unwritten: readonly HostExtent[] = [];
+    if (entry.filename !== undefined && entry.offsetBytes !== undefined && entry.present && entry.depth === 0) {
+      let known = extentsByFile.get(entry.filename);
+      if (known === undefined) {
+        const found = unwrittenExtents(entry.filename);
+        if (found === null) fileSystemTells = false;
+        known = found ?? [];
+        extentsByFile.set(entry.filename, known);
+      }
+      unwritten = known;
+    }
+    addTrueAllocation(truly, entry, isRawLayer, unwritten);
+  }
+  return { own, true: truly, fileSystemTells };
+}
