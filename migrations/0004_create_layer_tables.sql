@@ -69,6 +69,8 @@ CREATE TABLE base_sharings (
   shared_bytes INTEGER NOT NULL,             -- read by two or more overlays
   unread_bytes INTEGER NOT NULL              -- own allocation no overlay reads
 );
+-- Retention drops the files no chain uses: SQLite checks this reference by file_id.
+CREATE INDEX base_sharings_by_file ON base_sharings (file_id);
 
 -- Per overlay of a sharing: the base bytes it alone reads.
 CREATE TABLE base_sharing_overlays (
@@ -78,12 +80,16 @@ CREATE TABLE base_sharing_overlays (
   unique_bytes INTEGER NOT NULL,             -- ... that no other overlay reads
   PRIMARY KEY (sharing_id, chain_id)
 ) WITHOUT ROWID;
+-- Retention drops chain states: SQLite checks this reference by chain_id.
+CREATE INDEX base_sharing_overlays_by_chain ON base_sharing_overlays (chain_id);
 
 CREATE TABLE run_base_sharings (
   run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   sharing_id INTEGER NOT NULL REFERENCES base_sharings (id),
   PRIMARY KEY (run_id, sharing_id)
 ) WITHOUT ROWID;
+-- Retention drops the sharings no run uses (a handful of rows per run: one per base).
+CREATE INDEX run_base_sharings_by_sharing ON run_base_sharings (sharing_id);
 
 -- Per run, per root: the file system holding it, as statfs saw it at the
 -- end of the scan.

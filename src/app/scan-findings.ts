@@ -8,9 +8,13 @@
  * | `E_BACKING_OUTSIDE_ROOTS` | error | a backing file lies outside the roots and is not followed |
  * | `E_ROOT_MISSING`, `E_ROOT_NOT_DIRECTORY` | error | a configured root cannot be crawled |
  * | `E_IMAGE_CHANGED` | warning | the chain kept changing while it was mapped (figures are unstable) |
- * | `E_IMAGE_DIRTY`, `E_IMAGE_CORRUPT` | warning | a qcow2 layer has its dirty / corrupt bit set |
+ * | `E_IMAGE_DIRTY` | warning | a layer was not closed cleanly: qcow2 dirty bit, qed need-check bit, parallels in-use mark |
+ * | `E_IMAGE_CORRUPT` | warning | a qcow2 layer has its corrupt bit set |
  * | `E_NOT_AN_IMAGE` | warning | a file named like an image of a format with magic has none |
  * | `E_FORMAT_MISMATCH` | info | the extension promises another format than the magic says |
+ * | `E_LAYER_FIGURES` | warning | a layer's own allocation, a chain's layer figures or a base sharing could not be computed |
+ * | `E_REFERENCE_UNREADABLE` | warning | a configured reference source (libvirt domain directory or XML, path list) cannot be read |
+ * | `E_REFERENCE_INVALID` | warning | a reference source is malformed or names a path that is not absolute (ignored) |
  */
 import type { FailOn, Severity } from '../config/config.js';
 import type { ChainLayerInfo } from '../map/image-chain.js';
@@ -36,13 +40,24 @@ export function mappingErrorFinding(
   };
 }
 
-/** Findings about the layers' headers (qcow2 dirty / corrupt bits). */
+/** What the `dirty` flag of a layer means, by format. */
+function dirtyMessage(layer: ChainLayerInfo): string {
+  switch (layer.format) {
+    case 'qed':
+      return `${layer.filename}: the need-check bit is set (not closed cleanly; QEMU checks it when it opens it read-write: qemu-img check -r all)`;
+    case 'parallels':
+      return `${layer.filename}: the in-use mark is set (not closed cleanly; QEMU refuses to open it read-write until qemu-img check -r all repairs it)`;
+    default:
+      return `${layer.filename}: the dirty bit is set (refcounts may need a repair: qemu-img check -r leaks)`;
+  }
+}
+
+/** Findings about the layers' headers (dirty: qcow2 dirty bit, qed need-check, parallels in-use; qcow2 corrupt bit). */
 export function layerFindings(layers: readonly ChainLayerInfo[]): FindingRecord[] {
   const findings: FindingRecord[] = [];
   for (const layer of layers) {
     if (layer.flags.includes('dirty')) {
-      findings.push({ code: 'E_IMAGE_DIRTY', severity: 'warning', depth: layer.depth,
-        message: `${layer.filename}: the dirty bit is set (refcounts may need a repair: qemu-img check -r leaks)` });
+      findings.push({ code: 'E_IMAGE_DIRTY', severity: 'warning', depth: layer.depth, message: dirtyMessage(layer) });
     }
     if (layer.flags.includes('corrupt')) {
       findings.push({ code: 'E_IMAGE_CORRUPT', severity: 'warning', depth: layer.depth,

@@ -1,7 +1,8 @@
 /**
  * `imgaudit scan` as a use case: lock the database, open and migrate it,
  * close runs a crash left `running`, crawl the roots, audit every candidate
- * under the limiter (the store is the single writer), end the run with its
+ * under the limiter (the store is the single writer), compute the per-layer
+ * figures the run still lacks (layer-figures.ts), end the run with its
  * totals, apply retention. No argv, no output, no process handling: the
  * caller passes an AbortSignal and an event callback.
  */
@@ -22,6 +23,8 @@ import { ScanLock } from '../store/scan-lock.js';
 import { ScanStore } from '../store/scan-store.js';
 import { type AuditContext, auditImage } from './audit-image.js';
 import { backingPolicy } from './backing-policy.js';
+import { ExtentSieve } from './extent-sieve.js';
+import { recordLayerFigures } from './layer-figures.js';
 import type { ScanEvent, ScanProgress, ScanSummary } from './scan-events.js';
 import { reachesThreshold } from './scan-findings.js';
 import { toolVersion } from './tool-version.js';
@@ -38,11 +41,16 @@ export interface ScanOptions {
   open?: ChainOpener;
 }
 
-/** What mapping results depend on besides the files: reuse needs an equal fingerprint. */
+/**
+ * What mapping results depend on besides the files: reuse needs an equal
+ * fingerprint. `recorded` names what a chain state's audit records beyond
+ * its map, so that runs of an imgaudit that did not record it (file
+ * snapshots came with migration 0004) are not reused.
+ */
 function fingerprintOf(config: ScanConfig, roots: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify({
     toolVersion: toolVersion(), roots, followBackingOutsideRoots: config.followBackingOutsideRoots,
-    maxChainDepth: config.maxChainDepth,
+    maxChainDepth: config.maxChainDepth, recorded: ['file-snapshots'],
   })).digest('hex').slice(0, 32);
 }
 
@@ -67,6 +75,7 @@ class ScanDriver {
     const { signal } = this.options;
     const { config } = this.options;
     const limiter = new Limiter(config.concurrency);
+    const sieve = new ExtentSieve(this.context);
     for await (const item of crawl({ roots, include: config.include, exclude: config.exclude })) {
       if (signal.aborted || limiter.hasFailed) break;
       if (item.kind === 'root-problem') {
@@ -76,11 +85,22 @@ class ScanDriver {
         continue;
       }
       this.progress.found++;
+      if (sieve.hold(item)) continue;
       await limiter.whenReady();
       if (signal.aborted || limiter.hasFailed) break;
       limiter.run(() => this.audit(item));
     }
     this.progress.isCrawlDone = true;
+    // Candidates that may be extents of a descriptor: audited once every descriptor has been seen.
+    for (const { candidate, isExtent } of signal.aborted || limiter.hasFailed ? [] : sieve.release()) {
+      if (isExtent) {
+        this.progress.done++;
+        continue;
+      }
+      await limiter.whenReady();
+      if (signal.aborted || limiter.hasFailed) break;
+      limiter.run(() => this.audit(candidate));
+    }
     await limiter.idle();
     this.emitProgress();
   }
@@ -163,6 +183,9 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
       try {
         store.beginBatch();
         await driver.run(roots);
+        if (!signal.aborted) {
+          await recordLayerFigures({ store, config, runId, roots, signal, onFinding: context.onFinding });
+        }
         store.endBatch();
       } catch (error) {
         try {

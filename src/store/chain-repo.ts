@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Db, Statement } from './db.js';
-import type { ChainRecord, FileState, LayerRecord } from './records.js';
+import type { ChainRecord, FileState, LayerRecord, SnapshotRecord } from './records.js';
 
 /** A chain state a previous run recorded for an image, with the files it was made of. */
 export interface PreviousChain {
@@ -37,6 +37,7 @@ export class ChainRepo {
   private readonly insertLayer: Statement;
   private readonly insertExtra: Statement;
   private readonly insertFinding: Statement;
+  private readonly insertSnapshot: Statement;
   private readonly chainOfImage: Statement;
   private readonly filesOfChain: Statement;
 
@@ -68,6 +69,10 @@ export class ChainRepo {
     this.insertExtra = db.prepare('INSERT OR IGNORE INTO chain_extra_files (chain_id, depth, file_id) VALUES (?, ?, ?)');
     this.insertFinding = db.prepare(`
       INSERT INTO chain_findings (chain_id, seq, code, severity, depth, message) VALUES (?, ?, ?, ?, ?, ?)`);
+    // Per file state: a file whose snapshot table changed is another file state (mtime, ctime).
+    this.insertSnapshot = db.prepare(`
+      INSERT OR IGNORE INTO file_snapshots (file_id, seq, snapshot_id, name, created_at, vm_state_bytes)
+      VALUES (?, ?, ?, ?, ?, ?)`);
     this.chainOfImage = db.prepare(`
       SELECT c.id, c.error_code, c.map_id FROM run_images ri
       JOIN images i ON i.id = ri.image_id JOIN chains c ON c.id = ri.chain_id
@@ -100,6 +105,7 @@ export class ChainRepo {
       fileId: this.fileId(layer.file, layer.format, layer),
       extraIds: layer.extraFiles.map((extra) => this.fileId(extra, 'raw')),
     }));
+    record.layers.forEach((layer, depth) => this.saveSnapshots(layerFiles[depth]!.fileId, layer.snapshots ?? []));
     const key = createHash('sha256').update(JSON.stringify({
       layerFiles,
       mapId: record.mapId,
@@ -125,6 +131,16 @@ export class ChainRepo {
       this.insertFinding.run(chainId, seq, finding.code, finding.severity, finding.depth, finding.message);
     });
     return chainId;
+  }
+
+  /** Records a file state's internal snapshots (once: later calls for the same state change nothing). */
+  private saveSnapshots(fileId: number, snapshots: readonly SnapshotRecord[]): void {
+    snapshots.forEach((snapshot, seq) => {
+      // A date beyond what Date holds (a hostile header) is stored as the epoch.
+      const createdAt = new Date(snapshot.createdAtMs);
+      this.insertSnapshot.run(fileId, seq, snapshot.id, snapshot.name,
+        (Number.isNaN(createdAt.getTime()) ? new Date(0) : createdAt).toISOString(), snapshot.vmStateBytes);
+    });
   }
 
   /** The chain state `runId` recorded for the image at `path`, with its files. */

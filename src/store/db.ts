@@ -46,3 +46,8 @@ export function asStoreError(error: unknown): unknown {
   }
   return error;
 }
+
+/** True for SQLite's own errors (run-level: the store cannot go on). */
+export function isSqliteError(error: unknown): boolean {
+  return error instanceof Database.SqliteError;
+}

@@ -13,6 +13,14 @@ export interface FileState {
   ctimeNs: bigint;
 }
 
+/** A qcow2 internal snapshot of a layer. */
+export interface SnapshotRecord {
+  id: string;
+  name: string;
+  createdAtMs: number;
+  vmStateBytes: number;
+}
+
 /** One opened layer of a chain (depth 0 is the image itself). */
 export interface LayerRecord {
   depth: number;
@@ -26,6 +34,8 @@ export interface LayerRecord {
   file: FileState;
   /** Files the layer reads besides its own (external data files). */
   extraFiles: readonly FileState[];
+  /** Its qcow2 internal snapshots (absent: not read). */
+  snapshots?: readonly SnapshotRecord[];
 }
 
 /** Bytes charged to one chain depth (SPEC §3). */

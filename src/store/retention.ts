@@ -1,7 +1,8 @@
 /**
- * Retention: dropping old runs, then every chain state, map, file, image and
- * root no remaining run references. The newest complete run and running runs
- * are never dropped.
+ * Retention: dropping old runs, then every base sharing, chain state, map,
+ * file (with its own allocation and snapshots), image and root no remaining
+ * run references. A map stays while a file's own allocation references it.
+ * The newest complete run and running runs are never dropped.
  */
 import type { Db } from './db.js';
 
@@ -42,14 +43,23 @@ export function pruneRuns(db: Db, policy: RetentionPolicy): PruneCounts {
         .run(cutoff, newestComplete ?? null).changes;
     }
     if (runs === 0) return { runs, chains: 0, maps: 0, files: 0 };
+    // Dropped runs took their run_* rows along (ON DELETE CASCADE). Base sharings
+    // no run uses go first: their overlay rows reference chain states.
+    db.prepare('DELETE FROM base_sharings WHERE id NOT IN (SELECT sharing_id FROM run_base_sharings)').run();
     const chains = db.prepare('DELETE FROM chains WHERE id NOT IN (SELECT chain_id FROM run_images)').run().changes;
+    // Per file state rows go with their file; a file's own allocation keeps its map.
+    const unusedFiles = `SELECT id FROM files WHERE id NOT IN (SELECT top_file_id FROM chains)
+      AND id NOT IN (SELECT file_id FROM chain_layers) AND id NOT IN (SELECT file_id FROM chain_extra_files)
+      AND id NOT IN (SELECT file_id FROM base_sharings)`;
+    db.prepare(`DELETE FROM file_allocations WHERE file_id IN (${unusedFiles})`).run();
+    db.prepare(`DELETE FROM file_snapshots WHERE file_id IN (${unusedFiles})`).run();
     const maps = db.prepare(`DELETE FROM maps WHERE hash IS NOT NULL
-      AND id NOT IN (SELECT map_id FROM chains WHERE map_id IS NOT NULL)`).run().changes;
-    const files = db.prepare(`DELETE FROM files WHERE id NOT IN (SELECT top_file_id FROM chains)
-      AND id NOT IN (SELECT file_id FROM chain_layers) AND id NOT IN (SELECT file_id FROM chain_extra_files)`)
-      .run().changes;
+      AND id NOT IN (SELECT map_id FROM chains WHERE map_id IS NOT NULL)
+      AND id NOT IN (SELECT map_id FROM file_allocations)`).run().changes;
+    const files = db.prepare(`DELETE FROM files WHERE id IN (${unusedFiles})`).run().changes;
     db.prepare('DELETE FROM images WHERE id NOT IN (SELECT image_id FROM run_images)').run();
-    db.prepare('DELETE FROM roots WHERE id NOT IN (SELECT root_id FROM run_images)').run();
+    db.prepare(`DELETE FROM roots WHERE id NOT IN (SELECT root_id FROM run_images)
+      AND id NOT IN (SELECT root_id FROM run_filesystems)`).run();
     return { runs, chains, maps, files };
   })();
 }

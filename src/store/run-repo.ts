@@ -95,13 +95,18 @@ export class RunRepo {
 
   /** Records that the run saw the image at `path` with chain state `chainId`. */
   addImage(runId: number, path: string, root: string, chainId: number, change: ImageChange): void {
+    this.insertRunImage.run(runId, this.idOf(this.imageIdStmt, this.insertImage, path), chainId, this.rootId(root),
+      CHANGE_CODES[change]);
+  }
+
+  /** The id of the root at `root` (created when new). */
+  rootId(root: string): number {
     let rootId = this.rootIds.get(root);
     if (rootId === undefined) {
       rootId = this.idOf(this.rootIdStmt, this.insertRoot, root);
       this.rootIds.set(root, rootId);
     }
-    this.insertRunImage.run(runId, this.idOf(this.imageIdStmt, this.insertImage, path), chainId, rootId,
-      CHANGE_CODES[change]);
+    return rootId;
   }
 
   /** Records a finding that belongs to the run rather than to a chain state. */

@@ -4,6 +4,7 @@
  */
 import { type Db, openDatabase } from './db.js';
 import { ChainRepo } from './chain-repo.js';
+import { LayerRepo } from './layer-repo.js';
 import { MapWriter } from './map-writer.js';
 import { migrate } from './migrator.js';
 import { type PruneCounts, type RetentionPolicy, pruneRuns } from './retention.js';
@@ -17,6 +18,7 @@ export class ScanStore {
   readonly runs: RunRepo;
   readonly chains: ChainRepo;
   readonly maps: MapWriter;
+  readonly layers: LayerRepo;
 
   private batchStartedMs = 0;
 
@@ -24,6 +26,7 @@ export class ScanStore {
     this.runs = new RunRepo(db);
     this.chains = new ChainRepo(db);
     this.maps = new MapWriter(db);
+    this.layers = new LayerRepo(db);
     this.maps.afterBlock = () => this.commitIfDue();
   }
 

@@ -84,7 +84,7 @@ describe.skipIf(!hasQemu)('imgaudit query (e2e)', () => {
     const copy = path.join(dir, 'old.db');
     fs.copyFileSync(dbFile, copy);
     const db = new Database(copy);
-    db.exec("DELETE FROM _migrations WHERE name LIKE '0003%'; DROP VIEW run_root_totals;");
+    db.exec("DELETE FROM _migrations WHERE name >= '0003'; DROP VIEW run_root_totals;");
     db.close();
     const before = hash(copy);
     const result = runCli(['query', '--db', copy, 'SELECT count(*) AS n FROM run_image_states'], dir);
