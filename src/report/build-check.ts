@@ -1,21 +1,33 @@
 /**
  * Building the model of `imgaudit check`: the findings the scan recorded
- * for a run, plus those check derives from the stored chains:
+ * for a run, plus those check derives from the stored chains and estate:
  *
  * | code | severity | when |
  * |---|---|---|
  * | `E_CHAIN_DEEP` | warning | a chain has more layers than `--deep-chain-layers` (config `check.deepChainLayers`) |
- * | `E_BASE_UNUSED` | info | a base image (a file some run's chains read as a backing layer, or a file matching `--base-pattern`) that no image of this run reads |
+ * | `E_IMAGE_ORPHAN` | warning | reference sources are configured, no reference names the image, no image of the run reads it as a backing file, and it has not changed for `--orphan-min-age` (config `check.orphanMinAge`) |
+ * | `E_BASE_ORPHANED` | warning | a file earlier kept runs' chains read as a backing layer that no chain of this run reads (its overlays all vanished), still an image of this run, unchanged for `--orphan-min-age`, named by no reference |
+ * | `E_BASE_UNUSED` | info | such a base that changed more recently or that a reference names, or a file matching `--base-pattern` that no image of this run reads |
+ * | `E_FS_FILLING` | warning | a root's file system is projected (disk usage growth over the kept runs) to run out of available space within `--fill-warning-days` (config `check.fillWarningDays`) |
+ * | `E_FS_OVERCOMMIT` | warning | the virtual sizes of the images on a file system exceed its capacity more than `--overcommit-ratio` times (config `check.overcommitRatio`) |
+ * | `E_SNAPSHOT_OLD` | warning | a layer holds qcow2 internal snapshots older than `--snapshot-max-age` (config `check.snapshotMaxAge`) |
+ * | `E_SNAPSHOT_EXTERNAL_OLD` | info | a backing file read directly by exactly one overlay (an external snapshot, or a base with one clone) unchanged for longer than `--snapshot-max-age` |
  *
- * Findings can be silenced with `--ignore CODE` or `--ignore CODE:GLOB`
- * (GLOB relative to the image's root).
+ * Ages are measured at the run's start. Findings can be silenced with
+ * `--ignore CODE` or `--ignore CODE:GLOB` (GLOB relative to the image's root).
  */
 import path from 'node:path';
+import { DEFAULT_CONFIG } from '../config/config.js';
+import { durationMs } from '../config/parsers.js';
 import { globMatcher } from '../crawl/glob-match.js';
 import type { Db } from '../store/db.js';
-import { type ImageRecord, backingUse, runFindings, runImages } from '../store/report-images.js';
-import type { CheckModel, Finding, Severity } from './model.js';
+import { type ImageRecord, runFindings, runImages } from '../store/report-images.js';
+import { runSnapshots } from '../store/report-layers.js';
+import type { RunRecord } from '../store/report-runs.js';
+import { type RunLayers, type OrphanSearch, findOrphans, growthFigures, readRunLayers } from './estate-figures.js';
+import type { CheckModel, FilesystemReport, Finding, Severity } from './model.js';
 import { selectRun } from './select-run.js';
+import { deviceName, formatBytesDelta, formatIec } from './units.js';
 
 /** A rule silencing findings of `code` (under `glob`, when given). */
 export interface IgnoreRule {
@@ -31,13 +43,26 @@ export interface CheckRequest {
   /** Globs (relative to each root) of files that are base images even when nothing reads them. */
   basePatterns: readonly string[];
   ignore: readonly IgnoreRule[];
+  /** Warn when a file system is projected to fill within this many days (default: the config default). */
+  fillWarningDays?: number;
+  /** Warn when the virtual sizes on a file system exceed its capacity by this factor. */
+  overcommitRatio?: number;
+  /** Snapshots older than this are reported (milliseconds). */
+  snapshotMaxAgeMs?: number;
+  /** Orphans unchanged for less than this are not reported (milliseconds). */
+  orphanMinAgeMs?: number;
 }
 
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 3, warning: 2, info: 1 };
+const DAY_MS = 86_400_000;
 
 /** True when a finding of `severity` reaches the `failOn` threshold (SPEC §2.6). */
 export function reachesThreshold(severity: Severity, failOn: Severity | 'never'): boolean {
   return failOn !== 'never' && SEVERITY_RANK[severity] >= SEVERITY_RANK[failOn];
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
 function deepChainFindings(images: readonly ImageRecord[], threshold: number): Finding[] {
@@ -48,8 +73,26 @@ function deepChainFindings(images: readonly ImageRecord[], threshold: number): F
   }));
 }
 
-function unusedBaseFindings(db: Db, runId: number, images: readonly ImageRecord[], patterns: readonly string[]): Finding[] {
-  const isBaseName = globMatcher(patterns);
+/** Orphans, orphaned bases, and bases nothing reads that are not (yet) orphans. */
+function orphanFindings(images: readonly ImageRecord[], search: OrphanSearch, patterns: readonly string[]): Finding[] {
+  const findings: Finding[] = [];
+  const reported = new Set<string>();
+  for (const orphan of search.orphans) {
+    reported.add(orphan.path);
+    const age = `unchanged for ${plural(orphan.ageDays, 'day')}, ${formatIec(orphan.diskUsageBytes)} on disk`;
+    findings.push(orphan.kind === 'base'
+      ? {
+        code: 'E_BASE_ORPHANED', severity: 'warning', path: orphan.path, depth: null,
+        message: `${orphan.path}: base image whose overlays all vanished (chains last read it in run #${orphan.lastReadRunId}); `
+          + `${age}; a candidate for removal`,
+      }
+      : {
+        code: 'E_IMAGE_ORPHAN', severity: 'warning', path: orphan.path, depth: null,
+        message: `${orphan.path}: no reference names this image and no image of the run reads it as a backing file; `
+          + `${age}; forgotten?`,
+      });
+  }
+  const lastRead = new Map(search.unreadBases.map((base) => [base.path, base.lastReadRunId]));
   const usedPaths = new Set<string>();
   const usedKeys = new Set<string>();
   for (const image of images) {
@@ -59,21 +102,80 @@ function unusedBaseFindings(db: Db, runId: number, images: readonly ImageRecord[
       usedKeys.add(layer.fileKey);
     }
   }
-  const lastUse = new Map<string, number>();
-  for (const use of backingUse(db, runId)) {
-    const key = path.resolve(use.path);
-    lastUse.set(key, Math.max(lastUse.get(key) ?? 0, use.lastRunId));
-  }
-  const findings: Finding[] = [];
+  const isBaseName = globMatcher(patterns);
   for (const image of images) {
-    if (usedPaths.has(image.path) || usedKeys.has(image.fileKey)) continue;
-    const lastRunId = lastUse.get(image.path);
+    if (reported.has(image.path) || usedPaths.has(image.path) || usedKeys.has(image.fileKey)) continue;
+    const lastRunId = lastRead.get(image.path);
     const relative = path.relative(image.root, image.path).split(path.sep).join('/');
     if (lastRunId === undefined && !isBaseName(relative)) continue;
     const why = lastRunId === undefined ? 'it matches a base pattern' : `chains last read it in run #${lastRunId}`;
     findings.push({
       code: 'E_BASE_UNUSED', severity: 'info', path: image.path, depth: null,
       message: `${image.path}: base image that no scanned image reads (${why}); a candidate for removal`,
+    });
+  }
+  return findings;
+}
+
+function filesystemFindings(filesystems: readonly FilesystemReport[], fillWarningDays: number, overcommitRatio: number): Finding[] {
+  const findings: Finding[] = [];
+  for (const fs of filesystems) {
+    const where = `${fs.roots.join(', ')} (file system ${deviceName(fs.dev)})`;
+    if (fs.daysToFull !== null && fs.daysToFull <= fillWarningDays) {
+      findings.push({
+        code: 'E_FS_FILLING', severity: 'warning', path: fs.roots[0]!, depth: null,
+        message: `${where}: ${formatIec(fs.availableBytes)} available, image disk usage growing by `
+          + `${formatBytesDelta(fs.growthPerDayBytes ?? 0, false)} a day: full in ${fs.daysToFull} days (around ${fs.fillsAt}), `
+          + `within ${fillWarningDays}`,
+      });
+    }
+    if (fs.overcommitRatio !== null && fs.overcommitRatio > overcommitRatio) {
+      findings.push({
+        code: 'E_FS_OVERCOMMIT', severity: 'warning', path: fs.roots[0]!, depth: null,
+        message: `${where}: the images' virtual sizes (${formatIec(fs.virtualSizeBytes)}) are ${fs.overcommitRatio.toFixed(2)} times `
+          + `the capacity (${formatIec(fs.capacityBytes)}), more than ${overcommitRatio}; guests writing their disks full would fill it`,
+      });
+    }
+  }
+  return findings;
+}
+
+function snapshotFindings(db: Db, run: RunRecord, images: readonly ImageRecord[], layers: RunLayers, maxAgeMs: number): Finding[] {
+  const startMs = Date.parse(run.startedAt);
+  const days = (ms: number): number => Math.floor(ms / DAY_MS);
+  const findings: Finding[] = [];
+  const old = new Map<string, { path: string; snapshots: { name: string; id: string; createdAt: string }[] }>();
+  for (const snapshot of runSnapshots(db, run.id)) {
+    if (startMs - Date.parse(snapshot.createdAt) <= maxAgeMs) continue;
+    const entry = old.get(snapshot.fileKey) ?? { path: path.resolve(snapshot.path), snapshots: [] };
+    entry.snapshots.push({ name: snapshot.name, id: snapshot.snapshotId, createdAt: snapshot.createdAt });
+    old.set(snapshot.fileKey, entry);
+  }
+  for (const { path: file, snapshots } of old.values()) {
+    const oldest = snapshots.reduce((a, b) => (Date.parse(b.createdAt) < Date.parse(a.createdAt) ? b : a));
+    findings.push({
+      code: 'E_SNAPSHOT_OLD', severity: 'warning', path: file, depth: null,
+      message: `${file}: ${plural(snapshots.length, 'qcow2 internal snapshot')} older than ${days(maxAgeMs)} days, the oldest `
+        + `'${oldest.name}' (id ${oldest.id}) from ${oldest.createdAt.slice(0, 10)}; snapshots keep the clusters they hold allocated `
+        + '(qemu-img snapshot -l / -d)',
+    });
+  }
+  // External snapshots: backing files read directly (at depth 1) by exactly one overlay.
+  const readers = new Map<string, { path: string; mtimeMs: number; overlays: Set<string> }>();
+  for (const image of images) {
+    const row = layers.layers.get(image.imageId)?.find((layer) => layer.depth === 1);
+    if (row === undefined) continue;
+    const entry = readers.get(row.fileKey) ?? { path: path.resolve(row.path), mtimeMs: row.mtimeMs, overlays: new Set() };
+    entry.overlays.add(image.path);
+    readers.set(row.fileKey, entry);
+  }
+  for (const { path: file, mtimeMs, overlays } of readers.values()) {
+    if (overlays.size !== 1 || startMs - mtimeMs <= maxAgeMs) continue;
+    const [overlay] = [...overlays];
+    findings.push({
+      code: 'E_SNAPSHOT_EXTERNAL_OLD', severity: 'info', path: file, depth: null,
+      message: `${file}: backing file read by one overlay only (${overlay}), unchanged for ${days(startMs - mtimeMs)} days: `
+        + 'an external snapshot never committed, or a base with a single clone (qemu-img commit merges the overlay into it)',
     });
   }
   return findings;
@@ -93,10 +195,18 @@ function isIgnored(finding: Finding, rules: readonly IgnoreRule[], roots: readon
 export function buildCheck(db: Db, request: CheckRequest): CheckModel {
   const run = selectRun(db, request.run);
   const images = runImages(db, run.id);
+  const layers = readRunLayers(db, run.id);
+  const defaults = DEFAULT_CONFIG.check;
+  const orphans = findOrphans(db, run, images, layers.extras,
+    { minAgeMs: request.orphanMinAgeMs ?? durationMs(defaults.orphanMinAge)! });
+  const { filesystems } = growthFigures(db, run, images, { perImage: false, perRoot: false });
   const all: Finding[] = [
     ...runFindings(db, run.id),
     ...deepChainFindings(images, request.deepChainLayers),
-    ...unusedBaseFindings(db, run.id, images, request.basePatterns),
+    ...orphanFindings(images, orphans, request.basePatterns),
+    ...filesystemFindings(filesystems, request.fillWarningDays ?? defaults.fillWarningDays,
+      request.overcommitRatio ?? defaults.overcommitRatio),
+    ...snapshotFindings(db, run, images, layers, request.snapshotMaxAgeMs ?? durationMs(defaults.snapshotMaxAge)!),
   ];
   const findings = all
     .filter((finding) => !isIgnored(finding, request.ignore, run.roots))

@@ -3,12 +3,17 @@
  * totals, every image with its per-depth figures, the report definitions
  * asked for, and what Prometheus output needs.
  */
+import { DEFAULT_CONFIG } from '../config/config.js';
+import { durationMs } from '../config/parsers.js';
 import type { Db } from '../store/db.js';
 import { runDepthTotals, runFindings, runImages, runRootTotals } from '../store/report-images.js';
 import { runsOverview } from '../store/report-runs.js';
 import type { ReportDefinition } from './definitions.js';
+import {
+  type RunLayers, baseReports, findOrphans, growthFigures, layerReport, readRunLayers, reclaimFigures, rootLayerFigures,
+} from './estate-figures.js';
 import { imageFigures } from './image-figures.js';
-import type { FindingCount, ReportModel } from './model.js';
+import type { FindingCount, ReportImage, ReportModel } from './model.js';
 import { sectionTable } from './sections.js';
 import { previousCompleteRun, selectRun } from './select-run.js';
 
@@ -19,6 +24,35 @@ export interface ReportRequest {
   sections: readonly ReportDefinition[];
   /** `--top N`: rows of the top-N definitions. */
   limit: number;
+  /** Orphans unchanged for less than this are not counted (config `check.orphanMinAge`; default 7d). */
+  orphanMinAgeMs?: number;
+  /** The estate figures to compute (default: all); the others are left empty. */
+  parts?: Partial<ReportParts>;
+}
+
+/** The costlier parts of the report model, each computed only for the outputs that show it. */
+export interface ReportParts {
+  /** Each image's `chain` and `reclaim`, and `bases` (JSON; Prometheus sums the bases per root). */
+  layers: boolean;
+  /** Each image's `growthPerDay` (JSON). */
+  imageGrowth: boolean;
+  /** `filesystems` with their growth and projection, and the roots' growth (overview, JSON, Prometheus). */
+  filesystems: boolean;
+  /** `rootFigures`: shadowed, truly preallocated and orphan bytes per root (Prometheus). */
+  rootFigures: boolean;
+}
+
+/** The parts each output shows: `format` and whether it is the overview. */
+export function reportParts(format: string, isOverview: boolean): ReportParts {
+  if (!isOverview) return { layers: false, imageGrowth: false, filesystems: false, rootFigures: false };
+  return {
+    layers: format === 'json', imageGrowth: format === 'json',
+    filesystems: format !== 'csv', rootFigures: format === 'prometheus',
+  };
+}
+
+function nullableRound(value: number | null): number | null {
+  return value === null ? null : Math.round(value);
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
@@ -36,6 +70,23 @@ export function buildReport(db: Db, request: ReportRequest): ReportModel {
     counts.set(key, entry);
   }
   const overview = runsOverview(db);
+  const parts: ReportParts = { layers: true, imageGrowth: true, filesystems: true, rootFigures: true, ...request.parts };
+  const records = runImages(db, run.id);
+  const layers: RunLayers = parts.layers || parts.rootFigures ? readRunLayers(db, run.id) : { layers: new Map(), extras: new Map() };
+  const growth = parts.filesystems || parts.imageGrowth || parts.rootFigures
+    ? growthFigures(db, run, records, { perImage: parts.imageGrowth, perRoot: parts.rootFigures })
+    : { imageGrowth: new Map<number, number | null>(), rootGrowth: new Map<string, number | null>(), filesystems: [] };
+  const orphans = parts.rootFigures
+    ? findOrphans(db, run, records, layers.extras,
+      { minAgeMs: request.orphanMinAgeMs ?? durationMs(DEFAULT_CONFIG.check.orphanMinAge)! }).orphans
+    : [];
+  const bases = parts.layers || parts.rootFigures ? baseReports(db, run.id, records) : [];
+  const images: ReportImage[] = records.map((record) => ({
+    ...imageFigures(record),
+    chain: (layers.layers.get(record.imageId) ?? []).map((row) => layerReport(row, record.errorCode === null)),
+    reclaim: reclaimFigures(record, layers.extras.get(record.imageId)),
+    growthPerDayBytes: nullableRound(growth.imageGrowth.get(record.imageId) ?? null),
+  }));
   return {
     run,
     previousRunId,
@@ -45,7 +96,10 @@ export function buildReport(db: Db, request: ReportRequest): ReportModel {
       unallocatedBytes: run.unallocatedBytes,
       byDepth: runDepthTotals(db, run.id),
     },
-    images: runImages(db, run.id).map(imageFigures),
+    images,
+    bases,
+    filesystems: growth.filesystems,
+    rootFigures: parts.rootFigures ? rootLayerFigures(run.roots, records, layers, growth.rootGrowth, orphans, bases) : [],
     sections: request.sections.map((definition) => sectionTable(db, definition, params)),
     roots: runRootTotals(db, run.id),
     findingCounts: [...counts.values()].sort((a, b) =>

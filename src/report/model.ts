@@ -70,6 +70,123 @@ export interface RootTotals {
   unallocatedBytes: number;
 }
 
+/** Data, zero and preallocated bytes of one layer, from one source. */
+export interface CategoryFigures {
+  dataBytes: number;
+  zeroBytes: number;
+  preallocatedBytes: number;
+}
+
+/** One layer of an image's chain: what it holds itself, what the top reads of it, what the top hides of it. */
+export interface LayerReport {
+  depth: number;
+  /** The layer's file, normalised (absolute). */
+  path: string;
+  format: string;
+  /** st_blocks × 512 of the layer's file. */
+  diskUsageBytes: number;
+  /** The layer mapped alone (as if it had no backing file); null when not computed. */
+  own: CategoryFigures | null;
+  /** `own` re-categorised with the file system's extent map (unwritten extents are preallocated); null when unknown. */
+  trueOwn: CategoryFigures | null;
+  /** What the chain's top reads from this layer (the per-depth bytes); null when the chain was not mapped. */
+  visible: CategoryFigures | null;
+  /** Own bytes the upper layers hide (own − visible); null when not computed. */
+  shadowed: CategoryFigures | null;
+}
+
+/** What deleting the image file, or committing it into its backing file, would give back. */
+export interface ReclaimFigures {
+  /** Disk usage of the image file and of its top layer's external data files. */
+  deleteFreesBytes: number;
+  /** Host bytes the backing file would gain from `qemu-img commit`; null when unknown or there is no backing file. */
+  commitGrowthBytes: number | null;
+  /** deleteFrees − commitGrowth: what a commit (then deleting the overlay) frees; null when commitGrowth is. */
+  commitFreesBytes: number | null;
+}
+
+/** One image of `imgaudit report`: its figures, its layers, reclaim and growth. */
+export interface ReportImage extends ImageFigures {
+  /** The chain's layers, top first (those opened, when it could not be mapped). */
+  chain: LayerReport[];
+  /** Null when the chain's layer figures were not computed. */
+  reclaim: ReclaimFigures | null;
+  /** Least-squares growth of the image file's disk usage over the kept complete runs; null with fewer than 2. */
+  growthPerDayBytes: number | null;
+}
+
+/** One overlay reading a shared base directly. */
+export interface SharingOverlay {
+  path: string;
+  /** What the overlay's chain reads from the base. */
+  readBytes: number;
+  /** ... that no other overlay reads. */
+  uniqueBytes: number;
+}
+
+/** A base file and the overlays reading it directly. */
+export interface BaseReport {
+  path: string;
+  format: string;
+  diskUsageBytes: number;
+  own: CategoryFigures | null;
+  overlayCount: number;
+  /** The union of what the overlays read from it. */
+  readBytes: number;
+  /** Read by two or more overlays. */
+  sharedBytes: number;
+  /** Own allocation no overlay reads. */
+  unreadBytes: number;
+  overlays: SharingOverlay[];
+}
+
+/** A file system holding one or more roots, at the end of the scan, with its growth. */
+export interface FilesystemReport {
+  roots: string[];
+  /** st_dev (exact). */
+  dev: number | bigint;
+  capacityBytes: number;
+  freeBytes: number;
+  availableBytes: number;
+  /** Σ virtual sizes of the images under the roots. */
+  virtualSizeBytes: number;
+  /** Disk usage of the image files under the roots, each file once. */
+  diskUsageBytes: number;
+  /** virtualSize / capacity; null when the capacity is 0. */
+  overcommitRatio: number | null;
+  /** Least-squares growth of `diskUsage` over the kept complete runs; null with fewer than 2. */
+  growthPerDayBytes: number | null;
+  /** The UTC date `available` reaches 0 at that rate; null when not growing. */
+  fillsAt: string | null;
+  daysToFull: number | null;
+}
+
+/** Per-root figures for Prometheus: growth, shadowed and truly preallocated bytes, orphans. */
+export interface RootLayerFigures {
+  root: string;
+  growthPerDayBytes: number | null;
+  /** Σ over the root's chains of their layers' shadowed bytes (logical: a layer counts once per chain). */
+  shadowed: CategoryFigures;
+  /** Σ over the root's image files (each once) of their own truly preallocated bytes (files where known). */
+  truePreallocatedBytes: number;
+  /** Disk usage of the orphans under the root (unreferenced images, bases whose overlays vanished). */
+  orphanBytes: number;
+  /** The shared bases under the root, and their own bytes by what their overlays read. */
+  bases: { count: number; sharedBytes: number; readByOneBytes: number; unreadBytes: number };
+}
+
+/** An image file nothing uses: unreferenced and no backing file, or a base whose overlays vanished. */
+export interface Orphan {
+  kind: 'image' | 'base';
+  path: string;
+  root: string;
+  diskUsageBytes: number;
+  /** Days since the file last changed (mtime), at the run's start. */
+  ageDays: number;
+  /** For a base: the newest run whose chains read it. */
+  lastReadRunId: number | null;
+}
+
 /** Findings of one code and severity. */
 export interface FindingCount {
   code: string;
@@ -83,7 +200,13 @@ export interface ReportModel {
   /** The complete run before this one (growth is measured from it). */
   previousRunId: number | null;
   totals: RunTotals;
-  images: ImageFigures[];
+  images: ReportImage[];
+  /** Shared bases: files read directly by overlays, with what each overlay reads alone. */
+  bases: BaseReport[];
+  /** The file systems of the roots (empty when the scan recorded none). */
+  filesystems: FilesystemReport[];
+  /** Per root: growth, shadowed, truly preallocated and orphan bytes. */
+  rootFigures: RootLayerFigures[];
   /** The report definitions rendered (the overview, or the one asked for). */
   sections: Table[];
   roots: RootTotals[];

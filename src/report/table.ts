@@ -3,12 +3,12 @@
  * titled tables. Columns are typed by their name's unit suffix (the naming
  * rule of the views and the report definitions), so a definition in
  * `reports/` needs no rendering hints: `*_bytes` is a size, `*_growth_bytes`
- * and `*_delta_bytes` a signed size, `*_pct` a percentage, `*_count` a count,
+ * and `*_delta_bytes` a signed size, `*_pct` a percentage, `*_ratio` a ratio, `*_count` a count,
  * `path`/`*_path`/`root` a path, `*_at` a time.
  */
 
 /** How a column's values are shown. */
-export type ColumnKind = 'bytes' | 'bytes-delta' | 'percent' | 'integer' | 'text' | 'path' | 'time' | 'boolean';
+export type ColumnKind = 'bytes' | 'bytes-delta' | 'percent' | 'ratio' | 'integer' | 'text' | 'path' | 'time' | 'boolean';
 
 /** A column: `key` is its machine name (CSV header, JSON key source). */
 export interface Column {
@@ -61,6 +61,7 @@ const INTEGER_NAMES = new Set(['depth', 'chain_length', 'layers', 'id', 'min_dep
 export function columnKindOf(key: string): ColumnKind {
   if (key.endsWith('_bytes')) return /(^|_)(growth|delta|change)(_|$)/.test(key) ? 'bytes-delta' : 'bytes';
   if (key.endsWith('_pct')) return 'percent';
+  if (key.endsWith('_ratio')) return 'ratio';
   if (key.endsWith('_count') || key.endsWith('_id') || INTEGER_NAMES.has(key)) return 'integer';
   if (key === 'path' || key.endsWith('_path') || key === 'root') return 'path';
   if (key.endsWith('_at')) return 'time';
@@ -73,6 +74,7 @@ export function labelOf(key: string): string {
   let label = key;
   if (label.endsWith('_bytes')) label = label.slice(0, -'_bytes'.length);
   else if (label.endsWith('_pct')) label = `${label.slice(0, -'_pct'.length)} %`;
+  else if (label.endsWith('_ratio')) label = label.slice(0, -'_ratio'.length);
   else if (label.endsWith('_count')) label = `${label.slice(0, -'_count'.length)}s`;
   else if (label.startsWith('is_')) label = label.slice('is_'.length);
   return label.replace(/_/g, ' ');

@@ -46,3 +46,11 @@ export function formatTime(iso: string): string {
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(iso);
   return match === null ? iso : `${match[1]} ${match[2]}Z`;
 }
+
+/** st_dev as `major:minor` (the Linux encoding, as /proc/self/mountinfo shows it). */
+export function deviceName(dev: number | bigint): string {
+  const d = BigInt(dev);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}

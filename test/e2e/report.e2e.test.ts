@@ -22,6 +22,7 @@ interface JsonReport {
   images: { path: string; format: string; virtualSize: number | null; diskUsage: number; backing: string | null; chainLength: number;
     byDepth: { depth: number; data: number; zero: number; preallocated: number }[]; unallocated: number | null;
     error: { code: string; message: string } | null }[];
+  filesystems: unknown[];
 }
 
 describe.skipIf(!hasQemu)('imgaudit report (e2e)', () => {
@@ -136,9 +137,10 @@ describe.skipIf(!hasQemu)('imgaudit report (e2e)', () => {
   it('the overview: totals, then every overview definition, within 100 columns', () => {
     const text = ok();
     const sections = text.split('\n\n').map((block) => block.split('\n')[0]);
-    expect(sections).toEqual(['imgaudit report: run #2', 'Totals', 'Bytes per chain depth', 'Bytes per root', 'Bytes per format',
-      'Largest images', 'Largest growth since the previous complete run', 'Shared base images', 'History of complete runs',
-      'Findings by code']);
+    expect(sections).toEqual(['imgaudit report: run #2', 'Totals', ...(json.filesystems.length > 0 ? ['File systems'] : []),
+      'Bytes per chain depth', 'Bytes per root', 'Bytes per format', 'Largest images', 'Largest growth since the previous complete run',
+      'Shared base images', 'What overlays read of their bases', 'Layers hiding the most bytes',
+      'What committing or deleting an overlay would free', 'History of complete runs', 'Findings by code']);
     expect(text.split('\n').every((line) => line.length <= 100)).toBe(true);
     const mappedVirtual = expected.reduce((s, e) => s + e.virtualSizeBytes, 0);
     const data = expected.reduce((s, e) => s + e.byDepth.reduce((t, d) => t + d.dataBytes, 0), 0);
@@ -244,7 +246,7 @@ describe.skipIf(!hasQemu)('imgaudit report (e2e)', () => {
     const cases: [string[], RegExp][] = [
       [['--run', '9'], /^imgaudit: there is no run #9 in the database/],
       [['--run', 'first'], /^imgaudit: --run: expected a run id or 'latest', got 'first'/],
-      [['--report', 'nope'], /^imgaudit: no report definition 'nope' \(known: base-usage, by-depth/],
+      [['--report', 'nope'], /^imgaudit: no report definition 'nope' \(known: base-overlays, base-usage, by-depth/],
       [['--format', 'prometheus', '--by', 'root'], /takes no --by or --report/],
       [['--format', 'xml'], /Invalid values:[\s\S]*format/],
       [['--top', '0'], /--top: expected an integer from 1 to 100000, got '0'/],
@@ -263,7 +265,7 @@ describe.skipIf(!hasQemu)('imgaudit report (e2e)', () => {
 
   it('--list names every definition', () => {
     const names = ok('--list').split('\n').filter(Boolean).map((line) => line.split(' ')[0]);
-    expect(names).toEqual(['base-usage', 'by-depth', 'by-format', 'by-image', 'by-root', 'findings-by-code', 'run-history',
-      'top-growth', 'top-images']);
+    expect(names).toEqual(['base-overlays', 'base-usage', 'by-depth', 'by-format', 'by-image', 'by-layer', 'by-root',
+      'findings-by-code', 'reclaim', 'run-history', 'shared-bases', 'top-growth', 'top-images', 'top-shadowed']);
   });
 });

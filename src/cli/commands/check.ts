@@ -4,6 +4,7 @@
  * finding at or above --fail-on; 1 some; 2 it cannot run.
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { durationMs } from '../../config/parsers.js';
 import { UsageError } from '../../errors.js';
 import { type IgnoreRule, buildCheck } from '../../report/build-check.js';
 import { CHECK_RENDERERS, type CheckFormat, formatsOf } from '../../report/index.js';
@@ -19,16 +20,29 @@ function builder(yargs: Argv): Argv {
     .option('run', { alias: 'r', type: 'string', default: 'latest', describe: 'run id, or latest (the newest complete run)' })
     .option('fail-on', { choices: ['error', 'warning', 'info', 'never'], describe: 'exit 1 on findings at or above this severity [default: error, or the config\'s check.failOn]' })
     .option('deep-chain-layers', { type: 'string', describe: 'report chains with more layers than this [default: 8]' })
+    .option('fill-warning-days', { type: 'string', describe: 'warn when a root\'s file system is projected to fill within this many days [default: 30]' })
+    .option('overcommit-ratio', { type: 'string', describe: 'warn when the virtual sizes on a file system exceed its capacity this many times [default: 1.5]' })
+    .option('snapshot-max-age', { type: 'string', describe: 'report snapshots older than this (36h, 30d, 12w, 1y) [default: 30d]' })
+    .option('orphan-min-age', { type: 'string', describe: 'report orphans only once unchanged this long [default: 7d]' })
     .option('base-pattern', { type: 'string', describe: 'glob (relative to the root) of base images; unused ones are reported (repeatable)' })
     .option('ignore', { type: 'string', describe: 'silence a finding code, or CODE:GLOB for paths under the root (repeatable)' })
     .example('imgaudit check', 'findings of the newest complete run; exit 1 on errors')
     .example('imgaudit check --fail-on warning --format json', 'for monitoring: warnings fail too')
     .example("imgaudit check --ignore E_IMAGE_DIRTY:'running/**' --base-pattern '_base/*'", 'silence dirty bits of running VMs; Nova-style bases')
+    .example('imgaudit check --fill-warning-days 90 --snapshot-max-age 14d', 'earlier warnings for capacity and snapshots')
     .epilog('Codes: E_BACKING_MISSING, E_CHAIN_LOOP, E_CHAIN_TOO_DEEP, E_BACKING_OUTSIDE_ROOTS, E_PROTOCOL_BACKING, '
       + 'E_CORRUPT*, E_UNSUPPORTED*, E_OPEN, E_NOT_REGULAR, E_READ, E_ROOT_MISSING (error); E_IMAGE_CHANGED, '
-      + 'E_IMAGE_DIRTY, E_IMAGE_CORRUPT, E_NOT_AN_IMAGE, E_CHAIN_DEEP (warning); E_FORMAT_MISMATCH, E_BASE_UNUSED (info). '
+      + 'E_IMAGE_DIRTY, E_IMAGE_CORRUPT, E_NOT_AN_IMAGE, E_CHAIN_DEEP, E_IMAGE_ORPHAN, E_BASE_ORPHANED, E_FS_FILLING, '
+      + 'E_FS_OVERCOMMIT, E_SNAPSHOT_OLD, E_LAYER_FIGURES, E_REFERENCE_UNREADABLE, E_REFERENCE_INVALID (warning); '
+      + 'E_FORMAT_MISMATCH, E_BASE_UNUSED, E_SNAPSHOT_EXTERNAL_OLD (info). '
       + 'Exit status: 0 no finding at or above --fail-on; 1 some; 2 bad arguments, no such run, or a database error.');
 }
+
+/** The threshold flags, by config key (`check.KEY`). */
+const CHECK_FLAGS: Readonly<Record<string, string>> = {
+  failOn: '--fail-on', deepChainLayers: '--deep-chain-layers', fillWarningDays: '--fill-warning-days',
+  overcommitRatio: '--overcommit-ratio', snapshotMaxAge: '--snapshot-max-age', orphanMinAge: '--orphan-min-age',
+};
 
 function ignoreRules(values: readonly string[] | undefined): IgnoreRule[] {
   return (values ?? []).map((value) => {
@@ -40,20 +54,23 @@ function ignoreRules(values: readonly string[] | undefined): IgnoreRule[] {
 
 async function run(argv: ArgumentsCamelCase): Promise<number> {
   return runCommand('check', () => {
-    const flags: Record<string, unknown> = {};
-    if (argv.failOn !== undefined || argv.deepChainLayers !== undefined) {
-      flags.check = {
-        ...(argv.failOn === undefined ? {} : { failOn: argv.failOn }),
-        ...(argv.deepChainLayers === undefined ? {} : { deepChainLayers: argv.deepChainLayers }),
-      };
+    const check: Record<string, unknown> = {};
+    for (const key of Object.keys(CHECK_FLAGS)) {
+      if (argv[key] !== undefined) check[key] = argv[key];
     }
-    const config = commandConfig(argv, flags, { 'check.failOn': '--fail-on', 'check.deepChainLayers': '--deep-chain-layers' });
+    const flags: Record<string, unknown> = Object.keys(check).length === 0 ? {} : { check };
+    const config = commandConfig(argv, flags,
+      Object.fromEntries(Object.entries(CHECK_FLAGS).map(([key, flag]) => [`check.${key}`, flag])));
     const request = {
       run: parseRunSpec(argv.run as string | undefined, '--run'),
       failOn: config.check.failOn,
       deepChainLayers: config.check.deepChainLayers,
       basePatterns: repeated(argv.basePattern),
       ignore: ignoreRules(repeated(argv.ignore)),
+      fillWarningDays: config.check.fillWarningDays,
+      overcommitRatio: config.check.overcommitRatio,
+      snapshotMaxAgeMs: durationMs(config.check.snapshotMaxAge)!,
+      orphanMinAgeMs: durationMs(config.check.orphanMinAge)!,
     };
     const db = openForReading(config.database);
     let text: string;

@@ -5,8 +5,9 @@
  * SPEC §2.3 contract. Exit status 0, or 2 when it cannot run.
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { durationMs } from '../../config/parsers.js';
 import { UsageError } from '../../errors.js';
-import { buildReport } from '../../report/build-report.js';
+import { buildReport, reportParts } from '../../report/build-report.js';
 import { REPORTS_DIR, type ReportDefinition, loadDefinitions, overviewDefinitions } from '../../report/definitions.js';
 import { REPORT_RENDERERS, type ReportFormat, formatsOf } from '../../report/index.js';
 import { parseRunSpec } from '../../report/select-run.js';
@@ -16,12 +17,12 @@ import {
   commandConfig, integerFlag, renderOptions, repeated, runCommand, withDatabaseOptions, withOutputOptions, writeOutput,
 } from './report-cli.js';
 
-const DIMENSIONS = ['image', 'depth', 'root', 'format'];
+const DIMENSIONS = ['image', 'layer', 'depth', 'root', 'format'];
 
 function builder(yargs: Argv): Argv {
   return withOutputOptions(withDatabaseOptions(yargs), formatsOf(REPORT_RENDERERS), 'text')
     .option('run', { alias: 'r', type: 'string', default: 'latest', describe: 'run id, or latest (the newest complete run)' })
-    .option('by', { choices: DIMENSIONS, describe: 'one table, per image, depth, root or format (CSV default: image)' })
+    .option('by', { choices: DIMENSIONS, describe: 'one table, per image, layer (image x layer), depth, root or format (CSV default: image)' })
     .option('report', { type: 'string', describe: 'one report definition by name (see --list)' })
     .conflicts('by', 'report')
     .option('top', { type: 'string', describe: 'rows of the top-N tables [default: 10]' })
@@ -79,7 +80,9 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     const db = openForReading(config.database);
     let text: string;
     try {
-      const model = buildReport(db, { run: runSpec, sections, limit });
+      const model = buildReport(db, {
+        run: runSpec, sections, limit, orphanMinAgeMs: durationMs(config.check.orphanMinAge)!, parts: reportParts(format, isOverview),
+      });
       text = REPORT_RENDERERS[format]({ model, isOverview }, renderOptions(argv));
     } finally {
       db.close();

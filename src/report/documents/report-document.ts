@@ -1,7 +1,7 @@
 /** `imgaudit report` as a Document: the run, its totals and the report definitions rendered. */
 import type { ReportModel, RunRecord } from '../model.js';
 import { commonDirectory } from '../render/cells.js';
-import { type Column, type Document, type Table } from '../table.js';
+import { type Column, type Document, type Table, columnOf } from '../table.js';
 import { formatTime, percentOf } from '../units.js';
 
 const TOTAL_COLUMNS: Column[] = [
@@ -45,6 +45,34 @@ export function totalsTable(model: ReportModel): Table {
   };
 }
 
+const FILESYSTEM_KEYS = ['roots', 'capacity_bytes', 'available_bytes', 'virtual_size_bytes', 'disk_usage_bytes',
+  'overcommit_ratio', 'growth_per_day_bytes', 'days_to_full', 'fills_at'];
+const FILESYSTEM_LABELS: Readonly<Record<string, string>> = {
+  overcommit_ratio: 'overcommit', growth_per_day_bytes: 'growth/day', days_to_full: 'days left', fills_at: 'full on',
+};
+
+/** The file systems of the roots: capacity, what the images promise and use, growth and when it fills. */
+export function filesystemsTable(model: ReportModel): Table {
+  // One root per file system (the usual case): shown as a path, relative like the other paths.
+  const isOneRoot = model.filesystems.every((fs) => fs.roots.length === 1);
+  return {
+    name: 'filesystems',
+    title: 'File systems',
+    about: 'The file systems holding the roots, as statfs saw them at the end of the scan: capacity, bytes unprivileged '
+      + 'writers can still use, the virtual sizes of the images on them (overcommit: over the capacity), their disk usage, '
+      + 'its growth per day (least squares over the kept complete runs) and the day available space runs out at that rate.',
+    columns: FILESYSTEM_KEYS.map((key) => columnOf(key, {
+      ...(FILESYSTEM_LABELS[key] === undefined ? {} : { label: FILESYSTEM_LABELS[key] }),
+      ...(key === 'roots' ? { kind: isOneRoot ? 'path' as const : 'text' as const } : {}),
+    })),
+    rows: model.filesystems.map((fs) => [fs.roots.join(' '), fs.capacityBytes, fs.availableBytes, fs.virtualSizeBytes,
+      fs.diskUsageBytes, fs.overcommitRatio, fs.growthPerDayBytes, fs.daysToFull, fs.fillsAt]),
+    chart: { seriesKeys: ['disk_usage_bytes', 'available_bytes'], labelKey: 'roots' },
+    // Text and markdown: what fits beside the roots (HTML, JSON and Prometheus have every figure).
+    textColumnKeys: ['roots', 'capacity_bytes', 'available_bytes', 'overcommit_ratio', 'growth_per_day_bytes', 'days_to_full', 'fills_at'],
+  };
+}
+
 /**
  * The report document. With one section (`--by`, `--report`) it holds that
  * table alone; the overview starts with the totals.
@@ -52,7 +80,8 @@ export function totalsTable(model: ReportModel): Table {
 export function reportDocument(model: ReportModel, isOverview: boolean): Document {
   const meta = runMeta(model.run);
   if (model.previousRunId !== null) meta.push({ label: 'growth since', value: `run #${model.previousRunId}` });
-  const tables = isOverview ? [totalsTable(model), ...model.sections] : model.sections;
+  const estate = model.filesystems.length > 0 ? [filesystemsTable(model)] : [];
+  const tables = isOverview ? [totalsTable(model), ...estate, ...model.sections] : model.sections;
   return {
     title: `imgaudit report: run #${model.run.id}`,
     meta,

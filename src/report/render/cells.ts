@@ -11,7 +11,7 @@ export interface HumanOptions {
   pathBase: string | null;
 }
 
-const NUMERIC_KINDS = new Set(['bytes', 'bytes-delta', 'percent', 'integer']);
+const NUMERIC_KINDS = new Set(['bytes', 'bytes-delta', 'percent', 'ratio', 'integer']);
 
 /**
  * A path for people: normalised (`a/../b` → `b`), relative to `base` when
@@ -32,6 +32,7 @@ export function humanCell(column: Column, cell: Cell, options: HumanOptions): st
     case 'bytes': return isNumber ? formatBytes(cell, options.isExactBytes) : String(cell);
     case 'bytes-delta': return isNumber ? formatBytesDelta(cell, options.isExactBytes) : String(cell);
     case 'percent': return typeof cell === 'number' ? formatPercent(cell) : String(cell);
+    case 'ratio': return typeof cell === 'number' ? `${cell.toFixed(2)}x` : String(cell);
     case 'path': return displayPath(String(cell), options.pathBase);
     case 'time': return formatTime(String(cell));
     case 'boolean': return cell === true || cell === 1 ? 'yes' : cell === false || cell === 0 ? 'no' : String(cell);

@@ -24,6 +24,7 @@ const COLORS: readonly [RegExp, string][] = [
   [/zero/, '#8fb3ee'],
   [/prealloc/, '#f0a23b'],
   [/unalloc/, '#b8bcc4'],
+  [/avail|free/, '#9fd08c'],
 ];
 const PALETTE = ['#2f6fdf', '#e4572e', '#17bebb', '#76b041', '#9b5de5', '#f0a23b'];
 

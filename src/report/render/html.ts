@@ -12,7 +12,7 @@ import { barChart } from './html-chart.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './html-assets.js';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
-const SORT_KINDS = new Set(['bytes', 'bytes-delta', 'percent', 'integer']);
+const SORT_KINDS = new Set(['bytes', 'bytes-delta', 'percent', 'ratio', 'integer']);
 
 function tableHtml(table: Table, human: HumanOptions): string {
   if (table.rows.length === 0) return '<p class="none">None.</p>';

@@ -5,7 +5,8 @@
  * written exactly.
  */
 import type {
-  CheckModel, DepthFigures, DiffModel, ImageFigures, ReportModel, RunRecord, RunsModel,
+  BaseReport, CategoryFigures, CheckModel, DepthFigures, DiffModel, FilesystemReport, ImageFigures, LayerReport,
+  ReportImage, ReportModel, RunRecord, RunsModel,
 } from '../model.js';
 import { type Table, camelCase } from '../table.js';
 
@@ -38,7 +39,50 @@ export function imageJson(image: ImageFigures): object {
   };
 }
 
-/** `imgaudit report --format json` (SPEC §2.3). */
+function categoriesJson(figures: CategoryFigures | null): object | null {
+  return figures === null ? null : { data: figures.dataBytes, zero: figures.zeroBytes, preallocated: figures.preallocatedBytes };
+}
+
+function layerJson(layer: LayerReport): object {
+  return {
+    depth: layer.depth, path: layer.path, format: layer.format, diskUsage: layer.diskUsageBytes,
+    own: categoriesJson(layer.own), trueOwn: categoriesJson(layer.trueOwn), visible: categoriesJson(layer.visible),
+    shadowed: categoriesJson(layer.shadowed),
+  };
+}
+
+/** An image object of the report: the SPEC §2.3 keys, then its layers, reclaim and growth figures. */
+export function reportImageJson(image: ReportImage): object {
+  return {
+    ...imageJson(image),
+    chain: image.chain.map(layerJson),
+    reclaim: image.reclaim === null ? null : {
+      deleteFrees: image.reclaim.deleteFreesBytes, commitGrowth: image.reclaim.commitGrowthBytes,
+      commitFrees: image.reclaim.commitFreesBytes,
+    },
+    growthPerDay: image.growthPerDayBytes,
+  };
+}
+
+/** A shared base of the report. */
+export function baseJson(base: BaseReport): object {
+  return {
+    path: base.path, format: base.format, diskUsage: base.diskUsageBytes, own: categoriesJson(base.own),
+    overlayCount: base.overlayCount, read: base.readBytes, shared: base.sharedBytes, unread: base.unreadBytes,
+    overlays: base.overlays.map((o) => ({ path: o.path, read: o.readBytes, unique: o.uniqueBytes })),
+  };
+}
+
+/** A file system of the report. */
+export function filesystemJson(fs: FilesystemReport): object {
+  return {
+    roots: fs.roots, dev: fs.dev, capacity: fs.capacityBytes, free: fs.freeBytes, available: fs.availableBytes,
+    virtualSize: fs.virtualSizeBytes, diskUsage: fs.diskUsageBytes, overcommitRatio: fs.overcommitRatio,
+    growthPerDay: fs.growthPerDayBytes, fillsAt: fs.fillsAt, daysToFull: fs.daysToFull,
+  };
+}
+
+/** `imgaudit report --format json` (SPEC §2.3, plus bases, file systems and per-layer figures). */
 export function reportJson(model: ReportModel): string {
   return toJson({
     run: runJson(model.run),
@@ -46,7 +90,9 @@ export function reportJson(model: ReportModel): string {
       virtualSize: model.totals.virtualSizeBytes, diskUsage: model.totals.diskUsageBytes,
       unallocated: model.totals.unallocatedBytes, byDepth: model.totals.byDepth.map(depthJson),
     },
-    images: model.images.map(imageJson),
+    images: model.images.map(reportImageJson),
+    bases: model.bases.map(baseJson),
+    filesystems: model.filesystems.map(filesystemJson),
   });
 }
 

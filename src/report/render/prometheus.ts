@@ -7,13 +7,22 @@
  * temporary name and renames it (atomic for the collector).
  */
 import { promLabel } from '../escape.js';
-import type { ReportModel } from '../model.js';
+import type { FilesystemReport, ReportModel } from '../model.js';
+import { deviceName } from '../units.js';
 
 /** Depths at or beyond this share the label `"<cap>+"`. */
 export const DEPTH_LABEL_CAP = 8;
 const STATUSES = ['complete', 'interrupted', 'failed', 'running'] as const;
 
 type Labels = Readonly<Record<string, string>>;
+
+/** A sample value as the text format writes it (`+Inf`, `-Inf`, `NaN`). */
+function sampleValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(value);
+}
 
 class Exposition {
   private readonly lines: string[] = [];
@@ -22,7 +31,7 @@ class Exposition {
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
     for (const [labels, value] of samples) {
       const text = Object.entries(labels).map(([key, v]) => `${key}="${promLabel(v)}"`).join(',');
-      this.lines.push(`${name}${text === '' ? '' : `{${text}}`} ${value}`);
+      this.lines.push(`${name}${text === '' ? '' : `{${text}}`} ${sampleValue(value)}`);
     }
   }
 
@@ -33,6 +42,10 @@ class Exposition {
 
 function depthLabel(depth: number): string {
   return depth >= DEPTH_LABEL_CAP ? `${DEPTH_LABEL_CAP}+` : String(depth);
+}
+
+function fsLabels(fs: FilesystemReport): Labels {
+  return { filesystem: deviceName(fs.dev), roots: fs.roots.join(',') };
 }
 
 function secondsOf(iso: string | null): number {
@@ -73,6 +86,51 @@ export function renderPrometheus(model: ReportModel): string {
       [{ root: r.root, category: 'unallocated' }, r.unallocatedBytes] as const,
     ]));
   out.gauge('imgaudit_root_images', 'Images audited under each root.', model.roots.map((r) => [{ root: r.root }, r.imageCount] as const));
+  out.gauge('imgaudit_root_growth_bytes_per_day',
+    'Growth of the disk usage of the image files under each root: least squares over the kept complete runs (absent with fewer than 2).',
+    model.rootFigures.filter((r) => r.growthPerDayBytes !== null).map((r) => [{ root: r.root }, r.growthPerDayBytes!] as const));
+  out.gauge('imgaudit_shadowed_bytes',
+    'Bytes the layers of the chains under each root hold but the chain tops no longer read, by category (a layer counts once per chain).',
+    model.rootFigures.flatMap((r) => [
+      [{ root: r.root, category: 'data' }, r.shadowed.dataBytes] as const,
+      [{ root: r.root, category: 'zero' }, r.shadowed.zeroBytes] as const,
+      [{ root: r.root, category: 'preallocated' }, r.shadowed.preallocatedBytes] as const,
+    ]));
+  out.gauge('imgaudit_true_preallocated_bytes',
+    'Bytes of the image files under each root in fallocated, never written extents (file system extent map; files where it is known).',
+    model.rootFigures.map((r) => [{ root: r.root }, r.truePreallocatedBytes] as const));
+  out.gauge('imgaudit_orphan_bytes',
+    'Disk usage of the image files under each root that nothing uses: unreferenced images, bases whose overlays vanished.',
+    model.rootFigures.map((r) => [{ root: r.root }, r.orphanBytes] as const));
+  out.gauge('imgaudit_root_shared_bases', 'Base files under each root that overlays read directly.',
+    model.rootFigures.map((r) => [{ root: r.root }, r.bases.count] as const));
+  out.gauge('imgaudit_root_shared_base_bytes',
+    'Own bytes of the bases under each root, by what their overlays read: shared (two or more), read_by_one, unread.',
+    model.rootFigures.flatMap((r) => [
+      [{ root: r.root, category: 'shared' }, r.bases.sharedBytes] as const,
+      [{ root: r.root, category: 'read_by_one' }, r.bases.readByOneBytes] as const,
+      [{ root: r.root, category: 'unread' }, r.bases.unreadBytes] as const,
+    ]));
+  const filesystems = model.filesystems;
+  out.gauge('imgaudit_filesystem_capacity_bytes', 'Size of the file system holding the roots (statfs at the end of the scan).',
+    filesystems.map((fs) => [fsLabels(fs), fs.capacityBytes] as const));
+  out.gauge('imgaudit_filesystem_free_bytes', 'Free bytes of the file system (f_bfree).',
+    filesystems.map((fs) => [fsLabels(fs), fs.freeBytes] as const));
+  out.gauge('imgaudit_filesystem_available_bytes', 'Bytes of the file system unprivileged writers can still use (f_bavail).',
+    filesystems.map((fs) => [fsLabels(fs), fs.availableBytes] as const));
+  out.gauge('imgaudit_filesystem_virtual_bytes', 'Sum of the virtual sizes of the images under the roots on the file system.',
+    filesystems.map((fs) => [fsLabels(fs), fs.virtualSizeBytes] as const));
+  out.gauge('imgaudit_filesystem_disk_usage_bytes', 'Disk usage of the image files under the roots on the file system, each file once.',
+    filesystems.map((fs) => [fsLabels(fs), fs.diskUsageBytes] as const));
+  out.gauge('imgaudit_filesystem_overcommit_ratio', 'Virtual sizes of the images on the file system over its capacity.',
+    filesystems.filter((fs) => fs.overcommitRatio !== null).map((fs) => [fsLabels(fs), fs.overcommitRatio!] as const));
+  out.gauge('imgaudit_filesystem_growth_bytes_per_day',
+    'Growth of the images\' disk usage on the file system: least squares over the kept complete runs (absent with fewer than 2).',
+    filesystems.filter((fs) => fs.growthPerDayBytes !== null).map((fs) => [fsLabels(fs), fs.growthPerDayBytes!] as const));
+  out.gauge('imgaudit_filesystem_days_to_full',
+    'Days until the available bytes reach 0 at that growth (+Inf when not growing; absent with fewer than 2 runs).',
+    filesystems.filter((fs) => fs.growthPerDayBytes !== null)
+      .map((fs) => [fsLabels(fs), fs.daysToFull ?? Number.POSITIVE_INFINITY] as const));
   out.gauge('imgaudit_findings', 'Findings of the run, by code and severity (imgaudit check lists them).',
     model.findingCounts.map((f) => [{ code: f.code, severity: f.severity }, f.count] as const));
   out.gauge('imgaudit_run_id', 'Id of the run these figures come from.', [[{}, model.run.id]]);

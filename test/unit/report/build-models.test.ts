@@ -88,7 +88,8 @@ describe('report model', () => {
     expect(byName.get('by-root')!.rows).toEqual([['/srv/images', 5, 1, 4 * 64 * MiB + 16 * MiB,
       model.totals.diskUsageBytes, 22 * MiB, 58 * MiB, 0, expect.any(Number)]]);
     expect(overviewDefinitions(definitions).map((d) => d.name)).toEqual(
-      ['by-depth', 'by-root', 'by-format', 'top-images', 'top-growth', 'base-usage', 'run-history', 'findings-by-code']);
+      ['by-depth', 'by-root', 'by-format', 'top-images', 'top-growth', 'base-usage', 'shared-bases', 'top-shadowed', 'reclaim',
+        'run-history', 'findings-by-code']);
   });
 });
 
@@ -157,9 +158,15 @@ describe('check model', () => {
     const lonely = writeRun(store, baseEstate().filter((s) => !/vm[12]/.test(s.layers[0]!.path)));
     store.close();
     const model = buildCheck(db, { run: lonely, failOn: 'error', deepChainLayers: 8, basePatterns: ['disk.*'], ignore: [] });
-    expect(model.findings.filter((f) => f.code === 'E_BASE_UNUSED').map((f) => [f.severity, path.basename(f.path), f.message])).toEqual([
-      ['info', 'base.qcow2', `/srv/images/base.qcow2: base image that no scanned image reads (chains last read it in run #${runs[2]}); a candidate for removal`],
-      ['info', 'disk.raw', '/srv/images/disk.raw: base image that no scanned image reads (it matches a base pattern); a candidate for removal'],
+    // base.qcow2 last changed in 2023 (the estate's mtime): past check.orphanMinAge, it is an orphaned base.
+    expect(model.findings.filter((f) => f.code === 'E_BASE_UNUSED' || f.code === 'E_BASE_ORPHANED')
+      .map((f) => [f.severity, f.code, path.basename(f.path), f.message.replace(/unchanged for \d+ days/, 'unchanged for N days')])).toEqual([
+      ['warning', 'E_BASE_ORPHANED', 'base.qcow2', `/srv/images/base.qcow2: base image whose overlays all vanished (chains last read it in run #${runs[2]}); unchanged for N days, 6.0 MiB on disk; a candidate for removal`],
+      ['info', 'E_BASE_UNUSED', 'disk.raw', '/srv/images/disk.raw: base image that no scanned image reads (it matches a base pattern); a candidate for removal'],
+    ]);
+    const young = buildCheck(db, { run: lonely, failOn: 'error', deepChainLayers: 8, basePatterns: [], ignore: [], orphanMinAgeMs: 10 * 365 * 86_400_000 });
+    expect(young.findings.filter((f) => f.code.startsWith('E_BASE')).map((f) => [f.severity, f.code, f.message])).toEqual([
+      ['info', 'E_BASE_UNUSED', `/srv/images/base.qcow2: base image that no scanned image reads (chains last read it in run #${runs[2]}); a candidate for removal`],
     ]);
   });
 });

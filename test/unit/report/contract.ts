@@ -44,17 +44,55 @@ export const RUN = object({
 export const DEPTH = object({ depth: nonNegativeInt, data: nonNegativeInt, zero: nonNegativeInt, preallocated: nonNegativeInt });
 export const DEPTH_DELTA = object({ depth: nonNegativeInt, data: int, zero: int, preallocated: int });
 
-export const IMAGE = object({
-  path: absolutePath, format: str, virtualSize: nullOr(nonNegativeInt), diskUsage: nonNegativeInt, backing: nullOr(str),
-  chainLength: nonNegativeInt, byDepth: arrayOf(DEPTH), unallocated: nullOr(nonNegativeInt),
-  error: nullOr(object({ code: str, message: str })),
+function IMAGE_SHAPE(): Record<string, Check> {
+  return {
+    path: absolutePath, format: str, virtualSize: nullOr(nonNegativeInt), diskUsage: nonNegativeInt, backing: nullOr(str),
+    chainLength: nonNegativeInt, byDepth: arrayOf(DEPTH), unallocated: nullOr(nonNegativeInt),
+    error: nullOr(object({ code: str, message: str })),
+  };
+}
+
+/** An image of SPEC §2.3 (as diff's added and removed images carry it). */
+export const IMAGE = object(IMAGE_SHAPE());
+
+export const num: Check = (v, at) => (typeof v === 'number' && Number.isFinite(v) ? ok : fail(at, 'a finite number', v));
+export const isoDate: Check = (v, at) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? ok : fail(at, 'a date YYYY-MM-DD', v));
+
+const CATEGORIES = object({ data: nonNegativeInt, zero: nonNegativeInt, preallocated: nonNegativeInt });
+
+/** One layer of an image's chain (`images[].chain[]`). */
+export const LAYER = object({
+  depth: nonNegativeInt, path: absolutePath, format: str, diskUsage: nonNegativeInt,
+  own: nullOr(CATEGORIES), trueOwn: nullOr(CATEGORIES), visible: nullOr(CATEGORIES), shadowed: nullOr(CATEGORIES),
 });
 
-/** SPEC §2.3. */
+/** An image of the report: the SPEC §2.3 keys plus its layers, reclaim and growth figures. */
+export const REPORT_IMAGE = object({
+  ...(IMAGE_SHAPE()),
+  chain: arrayOf(LAYER),
+  reclaim: nullOr(object({ deleteFrees: nonNegativeInt, commitGrowth: nullOr(nonNegativeInt), commitFrees: nullOr(int) })),
+  growthPerDay: nullOr(int),
+});
+
+export const BASE = object({
+  path: absolutePath, format: str, diskUsage: nonNegativeInt, own: nullOr(CATEGORIES), overlayCount: nonNegativeInt,
+  read: nonNegativeInt, shared: nonNegativeInt, unread: nonNegativeInt,
+  overlays: arrayOf(object({ path: absolutePath, read: nonNegativeInt, unique: nonNegativeInt })),
+});
+
+export const FILESYSTEM = object({
+  roots: arrayOf(absolutePath), dev: nonNegativeInt, capacity: nonNegativeInt, free: nonNegativeInt, available: nonNegativeInt,
+  virtualSize: nonNegativeInt, diskUsage: nonNegativeInt, overcommitRatio: nullOr(num), growthPerDay: nullOr(int),
+  fillsAt: nullOr(isoDate), daysToFull: nullOr(num),
+});
+
+/** SPEC §2.3, with every key kept, plus bases, file systems and the images' layers. */
 export const REPORT = object({
   run: RUN,
   totals: object({ virtualSize: nonNegativeInt, diskUsage: nonNegativeInt, unallocated: nonNegativeInt, byDepth: arrayOf(DEPTH) }),
-  images: arrayOf(IMAGE),
+  images: arrayOf(REPORT_IMAGE),
+  bases: arrayOf(BASE),
+  filesystems: arrayOf(FILESYSTEM),
 });
 
 const FROM_TO = object({ from: nullOr(nonNegativeInt), to: nullOr(nonNegativeInt) });

@@ -1,5 +1,5 @@
 /** Hand-built models for the renderer tests (no database). */
-import type { ImageFigures, ReportModel, RunRecord } from '../../../src/report/model.js';
+import type { ReportImage, ReportModel, RunRecord } from '../../../src/report/model.js';
 import type { Table } from '../../../src/report/table.js';
 import { columnOf } from '../../../src/report/table.js';
 
@@ -15,11 +15,11 @@ export function run(over: Partial<RunRecord> = {}): RunRecord {
   };
 }
 
-export function image(path: string, over: Partial<ImageFigures> = {}): ImageFigures {
+export function image(path: string, over: Partial<ReportImage> = {}): ReportImage {
   return {
     path, root: '/srv/images', format: 'qcow2', virtualSizeBytes: 64 * MiB, diskUsageBytes: 2 * MiB, backing: null,
     chainLength: 1, byDepth: [{ depth: 0, dataBytes: 2 * MiB, zeroBytes: 0, preallocatedBytes: 0 }],
-    unallocatedBytes: 62 * MiB, error: null, backingChain: [], ...over,
+    unallocatedBytes: 62 * MiB, error: null, backingChain: [], chain: [], reclaim: null, growthPerDayBytes: null, ...over,
   };
 }
 
@@ -51,6 +51,9 @@ export function reportModel(over: Partial<ReportModel> = {}): ReportModel {
           { depth: 1, dataBytes: 2 * MiB, zeroBytes: MiB, preallocatedBytes: 0 }],
         unallocatedBytes: 59 * MiB, backingChain: ['/srv/images/base.qcow2 1:2'] }),
     ],
+    bases: [],
+    filesystems: [],
+    rootFigures: [],
     sections: [depthTable()],
     roots: [{ root: '/srv/images', imageCount: 3, errorCount: 1, virtualSizeBytes: 144 * MiB, diskUsageBytes: 5 * MiB,
       dataBytes: 6 * MiB, zeroBytes: MiB, preallocatedBytes: 0, unallocatedBytes: 121 * MiB }],

@@ -1,0 +1,24 @@
+-- title: What committing or deleting an overlay would free
+-- about: Per image with a backing file: what deleting the image file frees (its disk usage and that of its
+--   external data files), what `qemu-img commit` into its backing file would add to that file (a dry run from
+--   the maps), and the difference, what a commit then deleting the overlay frees. Most freed first, --top N.
+-- overview: 76
+-- chart: commit_frees_bytes
+-- label: path
+-- text: path backing_name delete_frees_bytes commit_growth_bytes commit_frees_bytes
+SELECT path,
+       backing_name,
+       delete_frees_bytes,
+       commit_growth_bytes,
+       delete_frees_bytes - commit_growth_bytes AS commit_frees_bytes
+FROM (SELECT s.path,
+             s.backing_name,
+             s.disk_usage_bytes + coalesce((SELECT sum(f.allocated_bytes) FROM chain_extra_files ce
+                                            JOIN files f ON f.id = ce.file_id
+                                            WHERE ce.chain_id = s.chain_id AND ce.depth = 0), 0) AS delete_frees_bytes,
+             c.commit_growth_bytes
+      FROM run_image_states s
+      JOIN chains c ON c.id = s.chain_id
+      WHERE s.run_id = $run_id AND c.has_layer_figures = 1 AND c.commit_growth_bytes IS NOT NULL)
+ORDER BY commit_frees_bytes DESC, path
+LIMIT $limit;
