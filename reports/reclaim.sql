@@ -1,5 +1,5 @@
 -- title: What committing or deleting an overlay would free
--- about: Per image with a backing file: what deleting the image file frees (its disk usage and that of its
+-- about: Per image with a backing file that no other image of the run reads: what deleting the image file frees (its disk usage and that of its
 --   external data files), what `qemu-img commit` into its backing file would add to that file (a dry run from
 --   the maps), and the difference, what a commit then deleting the overlay frees. Most freed first, --top N.
 -- overview: 76
@@ -19,6 +19,11 @@ FROM (SELECT s.path,
              c.commit_growth_bytes
       FROM run_image_states s
       JOIN chains c ON c.id = s.chain_id
-      WHERE s.run_id = $run_id AND c.has_layer_figures = 1 AND c.commit_growth_bytes IS NOT NULL)
+      WHERE s.run_id = $run_id AND c.has_layer_figures = 1 AND c.commit_growth_bytes IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM run_images ri
+                        JOIN chain_layers cl ON cl.chain_id = ri.chain_id AND cl.depth >= 1
+                        JOIN files f ON f.id = cl.file_id
+                        JOIN files top ON top.id = c.top_file_id
+                        WHERE ri.run_id = s.run_id AND f.dev = top.dev AND f.ino = top.ino))
 ORDER BY commit_frees_bytes DESC, path
 LIMIT $limit;

@@ -3,6 +3,7 @@
  * totals, every image with its per-depth figures, the report definitions
  * asked for, and what Prometheus output needs.
  */
+import path from 'node:path';
 import { DEFAULT_CONFIG } from '../config/config.js';
 import { durationMs } from '../config/parsers.js';
 import type { Db } from '../store/db.js';
@@ -81,10 +82,15 @@ export function buildReport(db: Db, request: ReportRequest): ReportModel {
       { minAgeMs: request.orphanMinAgeMs ?? durationMs(DEFAULT_CONFIG.check.orphanMinAge)! }).orphans
     : [];
   const bases = parts.layers || parts.rootFigures ? baseReports(db, run.id, records) : [];
+  // Deleting or committing an image other chains read breaks them: reclaim figures are for leaves only.
+  const backingPaths = new Set<string>();
+  for (const chain of layers.layers.values()) {
+    for (const row of chain) if (row.depth >= 1) backingPaths.add(path.resolve(row.path));
+  }
   const images: ReportImage[] = records.map((record) => ({
     ...imageFigures(record),
     chain: (layers.layers.get(record.imageId) ?? []).map((row) => layerReport(row, record.errorCode === null)),
-    reclaim: reclaimFigures(record, layers.extras.get(record.imageId)),
+    reclaim: backingPaths.has(path.resolve(record.path)) ? null : reclaimFigures(record, layers.extras.get(record.imageId)),
     growthPerDayBytes: nullableRound(growth.imageGrowth.get(record.imageId) ?? null),
   }));
   return {

@@ -109,7 +109,7 @@ export interface ReclaimFigures {
 export interface ReportImage extends ImageFigures {
   /** The chain's layers, top first (those opened, when it could not be mapped). */
   chain: LayerReport[];
-  /** Null when the chain's layer figures were not computed. */
+  /** Null when other images of the run read this one (a backing file), or its figures were not computed. */
   reclaim: ReclaimFigures | null;
   /** Least-squares growth of the image file's disk usage over the kept complete runs; null with fewer than 2. */
   growthPerDayBytes: number | null;

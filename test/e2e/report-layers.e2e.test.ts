@@ -130,6 +130,9 @@ describe.skipIf(!hasQemu)('per-layer figures in report and check (e2e)', () => {
         if (image.reclaim.commitGrowth !== null) expect(image.reclaim.commitFrees).toBe(image.reclaim.deleteFrees - image.reclaim.commitGrowth);
       }
     }
+    // Images other chains read (base.qcow2, vm2.qcow2 under vm2-top) get no reclaim figures: deleting them breaks those chains.
+    for (const backing of ['base.qcow2', 'vms/vm2.qcow2']) expect(json.images.find((image) => image.path === at(backing))!.reclaim).toBeNull();
+    expect(json.images.find((image) => image.path === at('vms/vm2-top.qcow2'))!.reclaim).not.toBeNull();
     const top = json.images.find((image) => image.path === at('vms/vm2-top.qcow2'))!;
     // vm2-top rewrites 1M..2M of vm2's 1M..3M: 1 MiB of vm2 and (with vm2) 2 MiB of base are hidden from it.
     expect(top.chain.map((layer) => layer.shadowed?.data)).toEqual([0, 1 << 20, 2 << 20]);
