@@ -1,9 +1,10 @@
 /**
- * True preallocation from the host file system: the extents of a file that
- * are allocated but unwritten (fallocate(2) without writes), which read as
- * zeroes while holding disk space. SEEK_DATA reports them as data on some
- * file systems and as holes on others, so `qemu-img map` cannot tell them
- * apart; FIEMAP's FIEMAP_EXTENT_UNWRITTEN flag can.
+ * True preallocation from the host file system: which bytes of a file hold
+ * disk space at all (its extents; the rest are holes), and which of those
+ * are allocated but unwritten (fallocate(2) without writes), reading as
+ * zeroes while holding space. SEEK_DATA reports unwritten extents as data on
+ * some file systems and as holes on others, so `qemu-img map` cannot tell
+ * them apart; FIEMAP's FIEMAP_EXTENT_UNWRITTEN flag can.
  *
  * The file is opened read-only and never written; FIEMAP_FLAG_SYNC only
  * settles delayed allocation of data already written by others, which
@@ -11,7 +12,7 @@
  */
 import fs from 'node:fs';
 import { ReadError } from '../errors.js';
-import { fiemapUnwritten } from './native-seek.js';
+import { fiemapExtents } from './native-seek.js';
 import { strerror } from './strerror.js';
 
 /** A byte range of the host file. */
@@ -43,22 +44,33 @@ export function mergeExtents(extents: readonly HostExtent[]): HostExtent[] {
   return merged;
 }
 
-/** Turns the addon's flat [offset, length, ...] pairs into merged extents. */
-function fromPairs(pairs: Float64Array): HostExtent[] {
-  const extents: HostExtent[] = [];
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    extents.push({ offsetBytes: pairs[i]!, lengthBytes: pairs[i + 1]! });
+/** The extent map of a host file. */
+export interface HostExtentMap {
+  /** Every byte range that holds disk space (written or not), sorted and merged; the gaps are holes. */
+  mapped: HostExtent[];
+  /** The ranges among those that are allocated but unwritten, sorted and merged. */
+  unwritten: HostExtent[];
+}
+
+/** Turns the addon's flat [offset, length, unwritten] triples into the two extent lists. */
+function fromTriples(triples: Float64Array): HostExtentMap {
+  const mapped: HostExtent[] = [];
+  const unwritten: HostExtent[] = [];
+  for (let i = 0; i + 2 < triples.length; i += 3) {
+    const extent = { offsetBytes: triples[i]!, lengthBytes: triples[i + 1]! };
+    mapped.push(extent);
+    if (triples[i + 2] === 1) unwritten.push({ ...extent });
   }
-  return mergeExtents(extents);
+  return { mapped: mergeExtents(mapped), unwritten: mergeExtents(unwritten) };
 }
 
 /**
- * The unwritten extents of the regular file at `path`, sorted and merged;
- * null when the file system cannot tell (no FIEMAP, or the addon is not
- * built) or the path is not a regular file. Throws ReadError when the file
- * cannot be opened or FIEMAP fails otherwise.
+ * The extent map of the regular file at `path`; null when the file system
+ * cannot tell (no FIEMAP, or the addon is not built) or the path is not a
+ * regular file. Throws ReadError when the file cannot be opened or FIEMAP
+ * fails otherwise.
  */
-export function unwrittenExtents(path: string): HostExtent[] | null {
+export function hostExtents(path: string): HostExtentMap | null {
   let fd: number;
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -67,11 +79,16 @@ export function unwrittenExtents(path: string): HostExtent[] | null {
   }
   try {
     if (!fs.fstatSync(fd).isFile()) return null;
-    const answer = fiemapUnwritten(fd);
-    if (typeof answer !== 'number') return fromPairs(answer);
+    const answer = fiemapExtents(fd);
+    if (typeof answer !== 'number') return fromTriples(answer);
     if (CANNOT_TELL_ERRNOS.has(-answer)) return null;
     throw new ReadError(`${path}: FIEMAP failed with errno ${-answer}`);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The unwritten extents of the regular file at `path` (see hostExtents); null when unknown. */
+export function unwrittenExtents(path: string): HostExtent[] | null {
+  return hostExtents(path)?.unwritten ?? null;
 }

@@ -16,9 +16,9 @@ export const EOPNOTSUPP = 95;
 
 type SeekFn = (fd: number, offset: number, whence: number) => number;
 type WillNeedFn = (fd: number, offset: number, length: number) => number;
-/** [offset, length] pairs of unwritten extents, or the negated errno. */
-type UnwrittenFn = (fd: number) => Float64Array | number;
-interface Addon { seek: SeekFn; willNeed: WillNeedFn; unwrittenExtents?: UnwrittenFn }
+/** [offset, length, unwritten] triples of the file's extents, or the negated errno. */
+type ExtentsFn = (fd: number) => Float64Array | number;
+interface Addon { seek: SeekFn; willNeed: WillNeedFn; fileExtents?: ExtentsFn }
 
 function loadAddon(): Addon | null {
   const require = createRequire(import.meta.url);
@@ -49,10 +49,11 @@ export function willNeed(fd: number, offset: number, length: number): void {
 }
 
 /**
- * FS_IOC_FIEMAP (with FIEMAP_FLAG_SYNC): the unwritten extents of the file
- * open as `fd`, as flat [offset, length, ...] pairs in file order, or the
- * negated errno (-EOPNOTSUPP as well when the addon is not built).
+ * FS_IOC_FIEMAP (with FIEMAP_FLAG_SYNC): the extent map of the file open as
+ * `fd`, as flat [offset, length, unwritten (1 or 0), ...] triples in file
+ * order (touching extents of one kind merged), or the negated errno
+ * (-EOPNOTSUPP as well when the addon is not built).
  */
-export function fiemapUnwritten(fd: number): Float64Array | number {
-  return typeof addon?.unwrittenExtents === 'function' ? addon.unwrittenExtents(fd) : -EOPNOTSUPP;
+export function fiemapExtents(fd: number): Float64Array | number {
+  return typeof addon?.fileExtents === 'function' ? addon.fileExtents(fd) : -EOPNOTSUPP;
 }

@@ -1,7 +1,9 @@
 /**
  * Per-layer byte figures in SPEC §3's categories, accumulated entry by
  * entry, with host ranges inside unwritten (fallocated) extents counted as
- * preallocated: the file holds that space and it reads as zero.
+ * preallocated (the file holds that space and it reads as zero), and
+ * preallocated host ranges that are holes in the file counted as zero (they
+ * read as zero and hold no space: qcow2 `preallocation=metadata`).
  */
 import type { HostExtent } from '../io/extents.js';
 import { type ByteCategory, categorize } from './categorize.js';
@@ -36,14 +38,27 @@ function add(totals: CategoryBytes, category: ByteCategory, bytes: number): void
 /**
  * Adds one entry to `totals`: entries other than present depth-0 add
  * nothing; bytes whose host range [offset, offset + length) lies in
- * `unwritten` (sorted, disjoint) are preallocated, the rest keep their
- * SPEC §3 category.
+ * `unwritten` (sorted, disjoint) are preallocated; when `mapped` (the file's
+ * extents, sorted, disjoint) is given, bytes SPEC §3 calls preallocated
+ * whose host range is a hole are zero; the rest keep their SPEC §3 category.
  */
-export function addTrueAllocation(totals: CategoryBytes, entry: LayerEntry, isRawLayer: boolean, unwritten: readonly HostExtent[]): void {
+export function addTrueAllocation(
+  totals: CategoryBytes, entry: LayerEntry, isRawLayer: boolean, unwritten: readonly HostExtent[],
+  mapped?: readonly HostExtent[],
+): void {
   if (!isOwnAllocation(entry)) return;
   const category = categorize(entry, isRawLayer);
-  const unwrittenBytes = entry.offsetBytes === undefined || unwritten.length === 0
-    ? 0 : overlapBytes(unwritten, entry.offsetBytes, entry.lengthBytes);
+  if (entry.offsetBytes === undefined) {
+    add(totals, category, entry.lengthBytes);
+    return;
+  }
+  const unwrittenBytes = unwritten.length === 0 ? 0 : overlapBytes(unwritten, entry.offsetBytes, entry.lengthBytes);
+  if (category === 'preallocated' && mapped !== undefined) {
+    const heldBytes = overlapBytes(mapped, entry.offsetBytes, entry.lengthBytes);
+    totals.preallocatedBytes += heldBytes;
+    totals.zeroBytes += entry.lengthBytes - heldBytes;
+    return;
+  }
   totals.preallocatedBytes += unwrittenBytes;
   add(totals, category, entry.lengthBytes - unwrittenBytes);
 }

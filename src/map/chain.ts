@@ -7,9 +7,9 @@
  */
 import { ImageOpenError, ImgauditError, UnsupportedImageError } from '../errors.js';
 import { formatByName, probeFormat } from '../formats/registry.js';
-import type { ImageFormat, ImageLayer, OpenContext } from '../formats/types.js';
-import { HostFile } from '../io/host-file.js';
+import type { ImageFormat, ImageLayer } from '../formats/types.js';
 import { protocolOf, resolveBackingName } from './backing-name.js';
+import { OpenedFiles } from './opened-files.js';
 
 /** Protocol prefixes QEMU 7.2 knows; others are "Unknown protocol". */
 const QEMU_PROTOCOLS = new Set([
@@ -45,23 +45,7 @@ export interface OpenedChain {
   close(): void;
 }
 
-class ChainFiles implements OpenContext {
-  readonly files: HostFile[] = [];
-  constructor(private readonly dataFileFromImageDir: boolean) {}
-  openFile(name: string): HostFile {
-    const file = HostFile.open(name);
-    this.files.push(file);
-    return file;
-  }
-  openDataFile(name: string, imageName: string): HostFile {
-    return this.openFile(this.dataFileFromImageDir ? resolveBackingName(imageName, name) : name);
-  }
-  closeAll(): void {
-    for (const file of this.files) file.close();
-  }
-}
-
-function openLayer(files: ChainFiles, name: string, formatName: string | undefined): ImageLayer {
+function openLayer(files: OpenedFiles, name: string, formatName: string | undefined): ImageLayer {
   const protocol = protocolOf(name);
   if (protocol !== null && protocol !== 'file') {
     if (!QEMU_PROTOCOLS.has(protocol)) throw new ImageOpenError(`Unknown protocol '${protocol}'`, 'E_UNKNOWN_PROTOCOL');
@@ -84,7 +68,7 @@ function prefixed(prefix: string, error: unknown): never {
  * CorruptImageError or UnsupportedImageError with qemu-img's message text.
  */
 export function openChain(filename: string, options: OpenChainOptions = {}): OpenedChain {
-  const files = new ChainFiles(options.dataFileFromImageDir === true);
+  const files = new OpenedFiles(options.dataFileFromImageDir === true);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
   const layers: ImageLayer[] = [];
   const seen = new Set<string>();

@@ -7,11 +7,9 @@
  */
 import { ImgauditError } from '../errors.js';
 import { formatByName } from '../formats/registry.js';
-import type { OpenContext } from '../formats/types.js';
-import { HostFile } from '../io/host-file.js';
-import { resolveBackingName } from './backing-name.js';
 import { mapEntries } from './map-entries.js';
 import type { MapEntry } from './map-entry.js';
+import { OpenedFiles } from './opened-files.js';
 
 export interface LayerAloneOptions {
   /**
@@ -21,30 +19,13 @@ export interface LayerAloneOptions {
   dataFileFromImageDir?: boolean;
 }
 
-/** Host files one layer opens (its own, data files, extents), closed together. */
-class LayerFiles implements OpenContext {
-  readonly files: HostFile[] = [];
-  constructor(private readonly dataFileFromImageDir: boolean) {}
-  openFile(name: string): HostFile {
-    const file = HostFile.open(name);
-    this.files.push(file);
-    return file;
-  }
-  openDataFile(name: string, imageName: string): HostFile {
-    return this.openFile(this.dataFileFromImageDir ? resolveBackingName(imageName, name) : name);
-  }
-  closeAll(): void {
-    for (const file of this.files) file.close();
-  }
-}
-
 /**
  * Streams the map entries of the layer `filename` in format `format` (any
  * name `-f` accepts), without opening its backing file. Throws the open
  * errors of the chain opener, prefixed "Could not open 'NAME': ".
  */
 export function* layerAloneEntries(filename: string, format: string, options: LayerAloneOptions = {}): Generator<MapEntry> {
-  const files = new LayerFiles(options.dataFileFromImageDir === true);
+  const files = new OpenedFiles(options.dataFileFromImageDir === true);
   try {
     let layer;
     try {

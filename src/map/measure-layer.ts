@@ -5,14 +5,14 @@
  * itself, a qcow2 data file, a vmdk extent), so the unwritten extents are
  * read per host file, once each.
  */
-import { type HostExtent, unwrittenExtents } from '../io/extents.js';
+import { type HostExtentMap, hostExtents } from '../io/extents.js';
 import { type LayerAloneOptions, layerAloneEntries } from './layer-alone.js';
 import { type CategoryBytes, addTrueAllocation, emptyCategoryBytes } from './category-bytes.js';
 
 export interface LayerMeasurement {
   /** SPEC §3 categories of the bytes the layer holds itself. */
   own: CategoryBytes;
-  /** The same bytes with unwritten (fallocated) host extents counted as preallocated. */
+  /** The same bytes with unwritten (fallocated) host extents counted as preallocated, preallocated holes as zero. */
   true: CategoryBytes;
   /** False when some host file's system could not tell (its bytes kept their SPEC §3 category). */
   fileSystemTells: boolean;
@@ -22,23 +22,21 @@ export interface LayerMeasurement {
 export function measureLayer(filename: string, format: string, options: LayerAloneOptions = {}): LayerMeasurement {
   const own = emptyCategoryBytes();
   const truly = emptyCategoryBytes();
-  const extentsByFile = new Map<string, readonly HostExtent[]>();
+  const extentsByFile = new Map<string, HostExtentMap | null>();
   let fileSystemTells = true;
   const isRawLayer = format === 'raw';
   for (const entry of layerAloneEntries(filename, format, options)) {
     addTrueAllocation(own, entry, isRawLayer, []);
-    let unwritten: readonly HostExtent[] = [];
+    let extents: HostExtentMap | null = null;
     if (entry.filename !== undefined && entry.offsetBytes !== undefined && entry.present && entry.depth === 0) {
-      let known = extentsByFile.get(entry.filename);
-      if (known === undefined) {
-        const found = unwrittenExtents(entry.filename);
+      if (!extentsByFile.has(entry.filename)) {
+        const found = hostExtents(entry.filename);
         if (found === null) fileSystemTells = false;
-        known = found ?? [];
-        extentsByFile.set(entry.filename, known);
+        extentsByFile.set(entry.filename, found);
       }
-      unwritten = known;
+      extents = extentsByFile.get(entry.filename) ?? null;
     }
-    addTrueAllocation(truly, entry, isRawLayer, unwritten);
+    addTrueAllocation(truly, entry, isRawLayer, extents?.unwritten ?? [], extents?.mapped);
   }
   return { own, true: truly, fileSystemTells };
 }

@@ -24,13 +24,17 @@ export function ownAllocation(entries: Iterable<LayerEntry>, isRawLayer: boolean
 /**
  * SPEC §3 categories over the present depth-0 entries, except that bytes
  * whose host range lies in an unwritten extent count as preallocated (the
- * file holds the space and it reads as zero). `unwritten` must be sorted and
- * disjoint (as `unwrittenExtents` returns it) and describe the file the
- * entries' offsets point into (a qcow2 data file's, when it has one); pass
- * [] when the file system cannot tell. Each entry costs one binary search.
+ * file holds the space and it reads as zero), and, when `mapped` is given,
+ * bytes SPEC §3 calls preallocated whose host range is a hole count as zero
+ * (no space held). `unwritten` and `mapped` must be sorted and disjoint (as
+ * `hostExtents` returns them) and describe the file the entries' offsets
+ * point into (a qcow2 data file's, when it has one); pass [] and no `mapped`
+ * when the file system cannot tell. Each entry costs one or two binary searches.
  */
-export function trueAllocation(entries: Iterable<LayerEntry>, isRawLayer: boolean, unwritten: readonly HostExtent[]): CategoryBytes {
+export function trueAllocation(
+  entries: Iterable<LayerEntry>, isRawLayer: boolean, unwritten: readonly HostExtent[], mapped?: readonly HostExtent[],
+): CategoryBytes {
   const totals = emptyCategoryBytes();
-  for (const entry of entries) addTrueAllocation(totals, entry, isRawLayer, unwritten);
+  for (const entry of entries) addTrueAllocation(totals, entry, isRawLayer, unwritten, mapped);
   return totals;
 }

@@ -7,8 +7,8 @@
  * errno (< 0), so that callers can tell ENXIO ("no data after offset") from
  * "not supported" without exceptions on a hot path.
  *
- * unwrittenExtents(fd) reads the file's extent map (FS_IOC_FIEMAP) and keeps
- * the extents that are allocated but unwritten (see below).
+ * fileExtents(fd) reads the file's extent map (FS_IOC_FIEMAP): which host
+ * bytes are allocated, and which of those are allocated but unwritten.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,35 +80,37 @@ static napi_value will_need_fn(napi_env env, napi_callback_info info) {
 
 /* Extents asked for per FS_IOC_FIEMAP call. */
 #define FIEMAP_BATCH 256
-/* A file with more unwritten extents than this is refused (bounded memory). */
-#define FIEMAP_MAX_UNWRITTEN (1 << 22)
+/* A file with more (merged) extents than this is refused (bounded memory). */
+#define FIEMAP_MAX_EXTENTS (1 << 22)
 
 /*
- * unwrittenExtents(fd): the file's extents flagged FIEMAP_EXTENT_UNWRITTEN
- * (allocated by fallocate(2) but never written: they read as zeroes), as a
- * flat Float64Array [offset0, length0, offset1, length1, ...] in file order.
- * FIEMAP_FLAG_SYNC flushes delayed allocation first so the answer is settled.
- * Asks in batches until an extent carries FIEMAP_EXTENT_LAST (or none come).
- * Returns the negated errno as a number when the ioctl fails (EOPNOTSUPP,
- * ENOTTY: the file system cannot tell).
+ * fileExtents(fd): the file's extent map as a flat Float64Array of triples
+ * [offset, length, unwritten, ...] in file order, where unwritten is 1 for
+ * extents flagged FIEMAP_EXTENT_UNWRITTEN (allocated by fallocate(2) but
+ * never written: they read as zeroes) and 0 otherwise. Touching extents of
+ * the same kind are merged, so a contiguous file is one triple; gaps are
+ * holes. FIEMAP_FLAG_SYNC flushes delayed allocation first so the answer is
+ * settled. Asks in batches until an extent carries FIEMAP_EXTENT_LAST (or
+ * none come). Returns the negated errno as a number when the ioctl fails
+ * (EOPNOTSUPP, ENOTTY: the file system cannot tell).
  */
-static napi_value unwritten_extents_fn(napi_env env, napi_callback_info info) {
+static napi_value file_extents_fn(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   int32_t fd = -1;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
       napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "unwrittenExtents(fd) takes one number");
+    napi_throw_type_error(env, NULL, "fileExtents(fd) takes one number");
     return NULL;
   }
   size_t request_bytes = sizeof(struct fiemap) + FIEMAP_BATCH * sizeof(struct fiemap_extent);
   struct fiemap *request = malloc(request_bytes);
   size_t capacity = 64, count = 0;
-  double *pairs = malloc(capacity * 2 * sizeof(double));
+  double *triples = malloc(capacity * 3 * sizeof(double));
   int64_t failure = 0;
   uint64_t next = 0;
   int done = 0;
-  if (request == NULL || pairs == NULL) failure = -ENOMEM;
+  if (request == NULL || triples == NULL) failure = -ENOMEM;
   while (failure == 0 && !done) {
     memset(request, 0, request_bytes);
     request->fm_start = next;
@@ -125,16 +127,24 @@ static napi_value unwritten_extents_fn(napi_env env, napi_callback_info info) {
       const struct fiemap_extent *extent = &request->fm_extents[i];
       if (extent->fe_flags & FIEMAP_EXTENT_LAST) done = 1;
       next = extent->fe_logical + extent->fe_length;
-      if (!(extent->fe_flags & FIEMAP_EXTENT_UNWRITTEN)) continue;
+      double unwritten = (extent->fe_flags & FIEMAP_EXTENT_UNWRITTEN) ? 1 : 0;
+      if (count > 0) {
+        double *last = &triples[(count - 1) * 3];
+        if (last[2] == unwritten && last[0] + last[1] == (double)extent->fe_logical) {
+          last[1] += (double)extent->fe_length;
+          continue;
+        }
+      }
       if (count == capacity) {
-        if (capacity >= FIEMAP_MAX_UNWRITTEN) { failure = -E2BIG; break; }
-        double *grown = realloc(pairs, capacity * 4 * sizeof(double));
+        if (capacity >= FIEMAP_MAX_EXTENTS) { failure = -E2BIG; break; }
+        double *grown = realloc(triples, capacity * 6 * sizeof(double));
         if (grown == NULL) { failure = -ENOMEM; break; }
-        pairs = grown;
+        triples = grown;
         capacity *= 2;
       }
-      pairs[count * 2] = (double)extent->fe_logical;
-      pairs[count * 2 + 1] = (double)extent->fe_length;
+      triples[count * 3] = (double)extent->fe_logical;
+      triples[count * 3 + 1] = (double)extent->fe_length;
+      triples[count * 3 + 2] = unwritten;
       count++;
     }
     if (next <= before) break; /* no progress: never loop forever */
@@ -142,20 +152,20 @@ static napi_value unwritten_extents_fn(napi_env env, napi_callback_info info) {
   free(request);
   napi_value out;
   if (failure != 0) {
-    free(pairs);
+    free(triples);
     napi_create_int64(env, failure, &out);
     return out;
   }
   napi_value buffer;
   void *data = NULL;
-  if (napi_create_arraybuffer(env, count * 2 * sizeof(double), &data, &buffer) != napi_ok) {
-    free(pairs);
-    napi_throw_error(env, NULL, "unwrittenExtents: out of memory");
+  if (napi_create_arraybuffer(env, count * 3 * sizeof(double), &data, &buffer) != napi_ok) {
+    free(triples);
+    napi_throw_error(env, NULL, "fileExtents: out of memory");
     return NULL;
   }
-  if (count > 0) memcpy(data, pairs, count * 2 * sizeof(double));
-  free(pairs);
-  napi_create_typedarray(env, napi_float64_array, count * 2, buffer, 0, &out);
+  if (count > 0) memcpy(data, triples, count * 3 * sizeof(double));
+  free(triples);
+  napi_create_typedarray(env, napi_float64_array, count * 3, buffer, 0, &out);
   return out;
 }
 
@@ -165,8 +175,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "seek", fn);
   napi_create_function(env, "willNeed", NAPI_AUTO_LENGTH, will_need_fn, NULL, &fn);
   napi_set_named_property(env, exports, "willNeed", fn);
-  napi_create_function(env, "unwrittenExtents", NAPI_AUTO_LENGTH, unwritten_extents_fn, NULL, &fn);
-  napi_set_named_property(env, exports, "unwrittenExtents", fn);
+  napi_create_function(env, "fileExtents", NAPI_AUTO_LENGTH, file_extents_fn, NULL, &fn);
+  napi_set_named_property(env, exports, "fileExtents", fn);
   return exports;
 }
 

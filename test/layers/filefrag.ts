@@ -40,3 +40,14 @@ export function filefragUnwritten(file: string): { offsetBytes: number; lengthBy
   }
   return merged;
 }
+
+/** Every extent filefrag lists (written or not), merged where they touch: the bytes that hold space. */
+export function filefragMapped(file: string): { offsetBytes: number; lengthBytes: number }[] {
+  const merged: { offsetBytes: number; lengthBytes: number }[] = [];
+  for (const e of filefragExtents(file)) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.offsetBytes + last.lengthBytes === e.offsetBytes) last.lengthBytes += e.lengthBytes;
+    else merged.push({ offsetBytes: e.offsetBytes, lengthBytes: e.lengthBytes });
+  }
+  return merged;
+}

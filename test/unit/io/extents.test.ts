@@ -11,14 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReadError } from '../../../src/errors.js';
-import { mergeExtents, unwrittenExtents } from '../../../src/io/extents.js';
-import { fiemapUnwritten } from '../../../src/io/native-seek.js';
-import { filefragUnwritten, hasFilefrag } from '../../layers/filefrag.js';
+import { hostExtents, mergeExtents, unwrittenExtents } from '../../../src/io/extents.js';
+import { fiemapExtents } from '../../../src/io/native-seek.js';
+import { filefragMapped, filefragUnwritten, hasFilefrag } from '../../layers/filefrag.js';
 
 const K = 1024;
 const M = 1024 * K;
 let dir: string;
-const hasAddon = typeof fiemapUnwritten(-1) === 'number' && fiemapUnwritten(-1) !== -95;
+const hasAddon = typeof fiemapExtents(-1) === 'number' && fiemapExtents(-1) !== -95;
 
 /** True when the temp directory's file system reports unwritten extents (ext4, xfs). */
 function tracksUnwritten(): boolean {
@@ -79,6 +79,25 @@ describe('unwrittenExtents', () => {
         { offsetBytes: 10 * M + 12 * K, lengthBytes: 54 * M - 12 * K },
       ]);
       expect(found).toEqual(filefragUnwritten(file));
+      // Written and unwritten extents alternate without gaps: the space held is one range.
+      expect(hostExtents(file)!.mapped).toEqual([{ offsetBytes: 0, lengthBytes: 64 * M }]);
+    });
+
+    it('tells holes from held space: the mapped extents of a sparse file with data and fallocated islands', (ctx) => {
+      if (!tracksUnwritten() || !hasFilefrag) ctx.skip();
+      const file = path.join(dir, 'islands');
+      fs.writeFileSync(file, '');
+      fs.truncateSync(file, 64 * M);
+      execFileSync('fallocate', ['-o', String(8 * M), '-l', String(4 * M), '-n', file]);
+      const fd = fs.openSync(file, 'r+');
+      fs.writeSync(fd, Buffer.alloc(64 * K, 5), 0, 64 * K, 32 * M);
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      const extents = hostExtents(file)!;
+      expect(extents.unwritten).toEqual([{ offsetBytes: 8 * M, lengthBytes: 4 * M }]);
+      expect(extents.mapped).toEqual([{ offsetBytes: 8 * M, lengthBytes: 4 * M }, { offsetBytes: 32 * M, lengthBytes: 64 * K }]);
+      expect(extents.mapped).toEqual(filefragMapped(file));
+      expect(extents.unwritten).toEqual(filefragUnwritten(file));
     });
 
     it('reads extent maps longer than one FIEMAP batch', (ctx) => {
@@ -93,6 +112,7 @@ describe('unwrittenExtents', () => {
       expect(found).toHaveLength(1024);
       expect(found.every((e, i) => e.offsetBytes === i * 8 * K + 4 * K && e.lengthBytes === 4 * K)).toBe(true);
       expect(found).toEqual(filefragUnwritten(file));
+      expect(hostExtents(file)!.mapped).toEqual([{ offsetBytes: 0, lengthBytes: 8 * M }]);
     });
 
     it('never modifies the file: bytes, mtime and ctime unchanged, even with delayed writes pending', (ctx) => {
