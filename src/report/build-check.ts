@@ -24,8 +24,10 @@ import type { Db } from '../store/db.js';
 import { type ImageRecord, runFindings, runImages } from '../store/report-images.js';
 import { runSnapshots } from '../store/report-layers.js';
 import type { RunRecord } from '../store/report-runs.js';
-import { type RunLayers, type OrphanSearch, findOrphans, growthFigures, readRunLayers } from './estate-figures.js';
+import { growthFigures } from './growth-figures.js';
+import { type RunLayers, readRunLayers } from './layer-reports.js';
 import type { CheckModel, FilesystemReport, Finding, Severity } from './model.js';
+import { type OrphanSearch, backingLayerTest, findOrphans } from './orphans.js';
 import { selectRun } from './select-run.js';
 import { deviceName, formatBytesDelta, formatIec } from './units.js';
 
@@ -93,18 +95,10 @@ function orphanFindings(images: readonly ImageRecord[], search: OrphanSearch, pa
       });
   }
   const lastRead = new Map(search.unreadBases.map((base) => [base.path, base.lastReadRunId]));
-  const usedPaths = new Set<string>();
-  const usedKeys = new Set<string>();
-  for (const image of images) {
-    for (const layer of image.layers) {
-      if (layer.depth === 0) continue;
-      usedPaths.add(path.resolve(layer.path));
-      usedKeys.add(layer.fileKey);
-    }
-  }
+  const isBackingLayer = backingLayerTest(images);
   const isBaseName = globMatcher(patterns);
   for (const image of images) {
-    if (reported.has(image.path) || usedPaths.has(image.path) || usedKeys.has(image.fileKey)) continue;
+    if (reported.has(image.path) || isBackingLayer(image)) continue;
     const lastRunId = lastRead.get(image.path);
     const relative = path.relative(image.root, image.path).split(path.sep).join('/');
     if (lastRunId === undefined && !isBaseName(relative)) continue;

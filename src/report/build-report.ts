@@ -10,11 +10,13 @@ import type { Db } from '../store/db.js';
 import { runDepthTotals, runFindings, runImages, runRootTotals } from '../store/report-images.js';
 import { runsOverview } from '../store/report-runs.js';
 import type { ReportDefinition } from './definitions.js';
-import {
-  type RunLayers, baseReports, findOrphans, growthFigures, layerReport, readRunLayers, reclaimFigures, rootLayerFigures,
-} from './estate-figures.js';
+import { baseReports } from './base-reports.js';
+import { growthFigures } from './growth-figures.js';
 import { imageFigures } from './image-figures.js';
+import { type RunLayers, layerReport, readRunLayers, reclaimFigures } from './layer-reports.js';
 import type { FindingCount, ReportImage, ReportModel } from './model.js';
+import { findOrphans } from './orphans.js';
+import { rootLayerFigures } from './root-layer-figures.js';
 import { sectionTable } from './sections.js';
 import { previousCompleteRun, selectRun } from './select-run.js';
 

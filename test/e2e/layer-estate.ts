@@ -60,6 +60,9 @@ export function buildLayerEstate(dir: string): LayerEstate {
     qio('falloc.raw', 'raw', 'write -P 61 0 1M'),
     'qemu-img create -q -f qcow2 -o preallocation=falloc falloc.qcow2 8M',
     qio('falloc.qcow2', 'qcow2', 'write -P 62 0 1M'),
+    // Metadata preallocation: every cluster mapped, over host holes (no space held).
+    'qemu-img create -q -f qcow2 -o preallocation=metadata meta.qcow2 8M',
+    qio('meta.qcow2', 'qcow2', 'write -P 63 1M 1M', 'write -z 4M 64k'),
     // Internal snapshots.
     'qemu-img create -q -f qcow2 snap.qcow2 16M',
     qio('snap.qcow2', 'qcow2', 'write -P 71 0 1M'),
@@ -111,7 +114,7 @@ export function buildLayerEstate(dir: string): LayerEstate {
   fs.writeFileSync(pathList, `# kept by hand\n${root}/rawov.qcow2\n\n${root}//snap.qcow2   # the snapshot test VM\n`);
   const images = [
     'base.qcow2', 'ov1.qcow2', 'ov2.qcow2', 'ov3.qcow2', 'deep/d2.qcow2', 'deep/d1.qcow2', 'deep/d0.qcow2',
-    'rawbase.raw', 'rawov.qcow2', 'falloc.raw', 'falloc.qcow2', 'snap.qcow2', 'clipbase.qcow2', 'clipov.qcow2', 'outov.qcow2',
+    'rawbase.raw', 'rawov.qcow2', 'falloc.raw', 'falloc.qcow2', 'meta.qcow2', 'snap.qcow2', 'clipbase.qcow2', 'clipov.qcow2', 'outov.qcow2',
     'ext.qcow2', 'flat.vmdk',
   ];
   return { dir, root, outside, domains, pathList, images, readingOtherFiles: ['ext.qcow2', 'flat.vmdk'].map((f) => path.join(root, f)) };
@@ -207,30 +210,43 @@ export function ownRanges(alone: readonly QemuEntry[], isRaw: boolean): Record<k
 
 export const bytesOf = (r: Record<keyof Bytes, Range[]>): Bytes => ({ data: total(r.data), zero: total(r.zero), preallocated: total(r.preallocated) });
 
-/** Unwritten extents of `file` (host byte ranges) by `filefrag -v`, after syncing it. */
-export function unwrittenByFilefrag(file: string): Range[] {
+/** Extents of `file` (host byte ranges) by `filefrag -v`, after syncing it: all of them, or the unwritten ones. */
+function extentsByFilefrag(file: string, onlyUnwritten: boolean): Range[] {
   const out = execFileSync('filefrag', ['-s', '-v', file], { env: TEST_ENV, encoding: 'utf8' });
   const blockSize = Number(/\((\d+) blocks? of (\d+) bytes\)/.exec(out)?.[2] ?? /blocksize of (\d+)/.exec(out)?.[1]);
   if (!Number.isFinite(blockSize)) throw new Error(`filefrag: no block size in\n${out}`);
   const ranges: Range[] = [];
   for (const line of out.split('\n')) {
     const m = /^\s*\d+:\s+(\d+)\.\.\s*(\d+):\s+\d+\.\.\s*\d+:\s+\d+:.*?(\S*unwritten\S*)?\s*$/.exec(line);
-    if (m === null || !line.includes('unwritten')) continue;
+    if (m === null || (onlyUnwritten && !line.includes('unwritten'))) continue;
     ranges.push([Number(m[1]) * blockSize, (Number(m[2]) + 1) * blockSize]);
   }
   return normalise(ranges);
 }
 
+/** Unwritten extents of `file` (host byte ranges) by `filefrag -v`, after syncing it. */
+export const unwrittenByFilefrag = (file: string): Range[] => extentsByFilefrag(file, true);
+
+/** Every extent of `file` (the host bytes that hold space; the gaps are holes) by `filefrag -v`. */
+export const mappedByFilefrag = (file: string): Range[] => extentsByFilefrag(file, false);
+
 /**
  * True allocation: the own entries' bytes whose host range lies in an
- * unwritten extent count as preallocated, the rest keep their category.
+ * unwritten extent count as preallocated; preallocated bytes over host holes
+ * (outside `mapped`) count as zero; the rest keep their category.
  */
-export function trueBytes(alone: readonly QemuEntry[], isRaw: boolean, unwritten: readonly Range[]): Bytes {
+export function trueBytes(alone: readonly QemuEntry[], isRaw: boolean, unwritten: readonly Range[], mapped: readonly Range[]): Bytes {
   const out: Bytes = { data: 0, zero: 0, preallocated: 0 };
   for (const e of alone) {
     if (!e.present || e.depth !== 0) continue;
     const c = category(e, isRaw);
     if (c === 'unallocated') continue;
+    if (c === 'preallocated' && e.offset !== undefined) {
+      const held = total(intersect([[e.offset, e.offset + e.length]], mapped));
+      out.preallocated += held;
+      out.zero += e.length - held;
+      continue;
+    }
     const hidden = e.offset === undefined ? 0 : total(intersect([[e.offset, e.offset + e.length]], unwritten));
     out.preallocated += hidden;
     out[c] += e.length - hidden;

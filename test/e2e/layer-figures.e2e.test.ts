@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ENV, hasQemu, io, op, runOk } from '../support/qemu.js';
 import {
   type Bytes, type LayerEstate, type QemuEntry, buildLayerEstate, bytesOf, category, normalise, ownRanges,
-  qemuAloneMap, qemuChain, qemuChainMap, readAt, sharing, shadowedBytes, total, trueBytes, unwrittenByFilefrag,
+  mappedByFilefrag, qemuAloneMap, qemuChain, qemuChainMap, readAt, sharing, shadowedBytes, total, trueBytes, unwrittenByFilefrag,
 } from './layer-estate.js';
 import { readDb, requireBuild, runCli } from './scan-support.js';
 
@@ -90,7 +90,7 @@ describe.skipIf(!hasQemu)('per-layer figures (e2e)', () => {
           if (c !== 'unallocated') visible[c] += e.length;
         }
         const truly = estate.readingOtherFiles.includes(layer.filename)
-          ? { data: null, zero: null, preallocated: null } : trueBytes(aloneMap, isRaw, unwrittenByFilefrag(layer.filename));
+          ? { data: null, zero: null, preallocated: null } : trueBytes(aloneMap, isRaw, unwrittenByFilefrag(layer.filename), mappedByFilefrag(layer.filename));
         const shadowed = shadowedBytes(own, chainMap, depth, chain[0]!.virtualSize);
         const what = `${image} depth ${depth}`;
         expect({
@@ -111,6 +111,9 @@ describe.skipIf(!hasQemu)('per-layer figures (e2e)', () => {
     expect(at('clipov.qcow2', 1).shadowed_data_bytes).toBe(1 << 20); // beyond the top's 8 MiB: not shadowed
     expect(at('falloc.raw', 0)).toMatchObject({ own_zero_bytes: 7 << 20, true_zero_bytes: 0, true_preallocated_bytes: 7 << 20 });
     expect(at('falloc.qcow2', 0).true_preallocated_bytes).toBeGreaterThanOrEqual(7 << 20);
+    // preallocation=metadata: SPEC §3 preallocated, but over host holes: no space held.
+    expect(at('meta.qcow2', 0).own_preallocated_bytes).toBe(7 << 20);
+    expect([at('meta.qcow2', 0).true_zero_bytes, at('meta.qcow2', 0).true_preallocated_bytes]).toEqual([7 << 20, 0]);
   });
 
   it('stores unwritten bytes per file, own allocations of files only seen as backing files, and chain figures for every chain', () => {

@@ -112,19 +112,19 @@ describe('snapshots and retention of the per-layer tables', () => {
         for (const fileId of ids) {
           const mapId = db.prepare('SELECT map_id FROM chains WHERE top_file_id = ?').pluck().get(fileId) as number | undefined
             ?? storeMap(store, [entry(0, 4 * MiB, 0)]);
-          store.layers.saveAllocation({ fileId, mapId, own: { dataBytes: 1, zeroBytes: 0, preallocatedBytes: 0 }, true: null, unwrittenBytes: null });
+          store.layers.allocations.saveAllocation({ fileId, mapId, own: { dataBytes: 1, zeroBytes: 0, preallocatedBytes: 0 }, true: null, unwrittenBytes: null });
         }
         store.layers.prepareRun(runId);
-        for (const fileId of store.layers.baseFiles(0)) {
-          const group = store.layers.baseGroup(fileId);
-          const sharingId = store.layers.sharingId(group.key) ?? store.layers.saveSharing(group, {
+        for (const fileId of store.layers.sharings.baseFiles(0)) {
+          const group = store.layers.sharings.baseGroup(fileId);
+          const sharingId = store.layers.sharings.sharingId(group.key) ?? store.layers.sharings.saveSharing(group, {
             readBytes: 1, sharedBytes: 0, unreadBytes: 0, overlays: group.overlays.map(() => ({ readBytes: 1, uniqueBytes: 1 })) });
-          store.layers.linkRunSharing(runId, sharingId);
+          store.layers.sharings.linkRunSharing(runId, sharingId);
         }
         for (const root of ['/images', '/empty']) {
-          store.layers.saveFileSystem(runId, { rootId: store.runs.rootId(root), dev: 1, capacityBytes: 10, freeBytes: 5, availableBytes: 4 });
+          store.layers.runFacts.saveFileSystem(runId, { rootId: store.runs.rootId(root), dev: 1, capacityBytes: 10, freeBytes: 5, availableBytes: 4 });
         }
-        store.layers.saveReference(runId, '/images/a.qcow2', '/etc/libvirt/qemu/a.xml');
+        store.layers.runFacts.saveReference(runId, '/images/a.qcow2', '/etc/libvirt/qemu/a.xml');
       });
       store.runs.end(runId, 'complete', new Date());
       return runId;

@@ -1,0 +1,121 @@
+/**
+ * Step 2 of the post-scan pass: per chain state without figures, the
+ * shadowed bytes of every layer and the commit estimate of the top into
+ * its backing file.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { CategoryBytes } from '../map/own-allocation.js';
+import type { CommitBacking, CommitTop } from '../map/reclaim/index.js';
+import type { ChainLayerRow, PendingChain } from '../store/chain-figures-repo.js';
+import { type LayerFiguresPass, Memo, UNITS_PER_TURN, isRunLevel, messageOf } from './layer-figures-pass.js';
+
+const NONE: CategoryBytes = Object.freeze({ dataBytes: 0, zeroBytes: 0, preallocatedBytes: 0 });
+
+/** What the qcow2 header of a layer says about its L2 entries (nothing for other formats). */
+function qcow2Facts(layer: ChainLayerRow): { qcow2Compat?: string; extendedL2?: boolean } {
+  if (layer.format !== 'qcow2') return {};
+  let flags: unknown;
+  try {
+    flags = JSON.parse(layer.flags);
+  } catch {
+    flags = null;
+  }
+  const compat = layer.version === '3' ? '1.1' : layer.version === '2' ? '0.10' : undefined;
+  return {
+    ...(compat === undefined ? {} : { qcow2Compat: compat }),
+    ...(Array.isArray(flags) ? { extendedL2: flags.includes('extended_l2') } : {}),
+  };
+}
+
+class ChainFigures {
+  private readonly shadowMemo = new Memo<CategoryBytes>();
+  private readonly commitMemo = new Memo<number | null>();
+
+  constructor(private readonly pass: LayerFiguresPass) {}
+
+  async run(): Promise<void> {
+    const { signal, store } = this.pass.context;
+    let units = 0;
+    for (let after = 0; ;) {
+      const page = this.pass.repo.chainFigures.pendingChains(after);
+      if (page.length === 0) return;
+      await this.pass.load();
+      for (const chain of page) {
+        after = chain.chainId;
+        this.chainFigure(chain);
+        store.commitIfDue();
+        if (++units % UNITS_PER_TURN === 0) {
+          await yieldToEventLoop();
+          if (signal.aborted) return;
+        }
+      }
+    }
+  }
+
+  private chainFigure(chain: PendingChain): void {
+    const repo = this.pass.repo.chainFigures;
+    const layers = repo.chainLayers(chain.chainId);
+    let isComplete = layers.every((layer) => layer.ownMapId !== null);
+    let commit: number | null = null;
+    try {
+      for (const layer of layers) {
+        if (layer.ownMapId === null) continue;
+        // The top reads all it holds itself within its own virtual size: depth 0 shadows nothing.
+        const shadowed = layer.depth === 0 ? NONE : this.shadowed(chain, layer, layer.ownMapId);
+        repo.saveShadowed(chain.chainId, layer.depth, shadowed);
+      }
+      commit = this.commit(layers);
+    } catch (error) {
+      this.pass.repo.reader.closeAll();
+      if (isRunLevel(error, this.pass.context.signal)) throw error;
+      isComplete = false;
+      this.pass.finding(layers[0]?.path ?? `chain ${chain.chainId}`, `layer figures not computed: ${messageOf(error)}`);
+    }
+    repo.saveChainFigures(chain.chainId, commit, isComplete);
+    if (isComplete) this.pass.counts.chains++;
+  }
+
+  private shadowed(chain: PendingChain, layer: ChainLayerRow, ownMapId: number): CategoryBytes {
+    const { reader } = this.pass.repo;
+    const isRaw = layer.format === 'raw';
+    const key = `${ownMapId}:${chain.mapId}:${layer.depth}:${isRaw}:${chain.virtualSizeBytes}`;
+    const shadowed = this.shadowMemo.get(key, () => {
+      const { dataBytes, zeroBytes, preallocatedBytes } = this.pass.c.shadowedBytes(reader.entries(ownMapId, 'own'),
+        reader.entries(chain.mapId, 'all'), layer.depth, isRaw, chain.virtualSizeBytes);
+      return { dataBytes, zeroBytes, preallocatedBytes };
+    });
+    reader.closeAll();
+    return shadowed;
+  }
+
+  /**
+   * `qemu-img commit` of the top into its backing file, dry: the bytes the
+   * backing file would gain; null without a backing file or an exact estimate.
+   */
+  private commit(layers: readonly ChainLayerRow[]): number | null {
+    const [top, backing] = layers;
+    if (top?.ownMapId == null || backing?.ownMapId == null || backing.virtualSizeBytes === null) return null;
+    const { reader } = this.pass.repo;
+    const topMapId = top.ownMapId;
+    const backingMapId = backing.ownMapId;
+    const backingFacts: CommitBacking = {
+      format: backing.format, clusterSizeBytes: backing.clusterSizeBytes, virtualSizeBytes: backing.virtualSizeBytes,
+      hasBackingFile: layers.length > 2, ...qcow2Facts(backing),
+    };
+    const topFacts: CommitTop = {
+      diskUsageBytes: top.allocatedBytes, format: top.format, clusterSizeBytes: top.clusterSizeBytes,
+      ...(top.virtualSizeBytes === null ? {} : { virtualSizeBytes: top.virtualSizeBytes }),
+      ...(top.format === 'qcow2' ? { extendedL2: qcow2Facts(top).extendedL2 } : {}),
+    };
+    const key = JSON.stringify([topMapId, backingMapId, backingFacts, topFacts]);
+    const growth = this.commitMemo.get(key, () =>
+      this.pass.c.estimateCommit(reader.entries(topMapId, 'own'), reader.entries(backingMapId, 'own'), backingFacts, topFacts)?.backingGrowthBytes ?? null);
+    reader.closeAll();
+    return growth;
+  }
+}
+
+/** Stores the shadowed bytes and commit estimate of every chain state of the run without layer figures. */
+export async function recordChainFigures(pass: LayerFiguresPass): Promise<void> {
+  await new ChainFigures(pass).run();
+}

@@ -1,0 +1,171 @@
+/**
+ * Disk usage growth over the kept complete runs, per image, per root and
+ * per file system, and the file systems of a run with their fill
+ * projection and overcommit.
+ */
+import type { Db } from '../store/db.js';
+import type { ImageRecord } from '../store/report-images.js';
+import { type ChainUsage, completeRunTimes, historyChainUsage, runFilesystems, visitHistoryImages } from '../store/report-layers.js';
+import type { RunRecord } from '../store/report-runs.js';
+import { SlopeFit, daysOf, fillProjection } from './growth.js';
+import type { FilesystemReport } from './model.js';
+
+/** Disk usage of one run within a group of roots, each file (dev, ino) once. */
+class UsageSum {
+  private readonly seen = new Set<string>();
+  bytes = 0;
+
+  add(fileKey: string, bytes: number): void {
+    if (this.seen.has(fileKey)) return;
+    this.seen.add(fileKey);
+    this.bytes += bytes;
+  }
+}
+
+/**
+ * Disk usage per run of the images of a group of roots, each file (dev,
+ * ino) once per run: files are numbered, and a file counts in a run unless
+ * it was last counted in that same run.
+ */
+class UsageHistory {
+  private readonly lastRun: Int32Array;
+  private readonly byRun = new Map<number, number>();
+  /** The run being summed (rows come run by run): its sum is kept aside until another run's row arrives. */
+  private currentRun = -1;
+  private currentSum = 0;
+
+  constructor(fileCount: number) {
+    this.lastRun = new Int32Array(fileCount).fill(-1);
+  }
+
+  add(runId: number, usage: ChainUsage): void {
+    if (runId !== this.currentRun) {
+      this.flush();
+      this.currentRun = runId;
+      this.currentSum = this.byRun.get(runId) ?? 0;
+    }
+    for (let i = 0; i < usage.files.length; i++) {
+      const file = usage.files[i]!;
+      if (this.lastRun[file] === runId) continue;
+      this.lastRun[file] = runId;
+      this.currentSum += usage.bytes[i]!;
+    }
+  }
+
+  /** Growth per day over the runs (by their start, in days). */
+  slope(runDays: ReadonlyMap<number, number>): number | null {
+    this.flush();
+    const fit = new SlopeFit();
+    for (const [runId, bytes] of [...this.byRun].sort((a, b) => a[0] - b[0])) fit.add(runDays.get(runId)!, bytes);
+    return fit.slope();
+  }
+
+  private flush(): void {
+    if (this.currentRun >= 0) this.byRun.set(this.currentRun, this.currentSum);
+  }
+}
+
+/** Growth figures of a run: per image, per root, and the file systems. */
+export interface GrowthFigures {
+  /** By image id; absent: fewer than 2 runs. */
+  imageGrowth: Map<number, number | null>;
+  /** By root path. */
+  rootGrowth: Map<string, number | null>;
+  filesystems: FilesystemReport[];
+}
+
+function exactDev(text: string): number | bigint {
+  const value = BigInt(text);
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+}
+
+/**
+ * Growth per image, per root and per file system over the kept complete
+ * runs up to `run` (least squares against each run's start time), and the
+ * file systems of `run` with their projections.
+ */
+export function growthFigures(db: Db, run: RunRecord, images: readonly ImageRecord[],
+  options: { perImage?: boolean; perRoot?: boolean } = {}): GrowthFigures {
+  const runDays = new Map(completeRunTimes(db, run.id).map((r) => [r.runId, daysOf(r.startedAt)]));
+  const fsRows = runFilesystems(db, run.id);
+  const groupOfRoot = new Map<number, string>();
+  for (const row of fsRows) groupOfRoot.set(row.rootId, row.dev);
+  const rootPaths = new Map((db.prepare('SELECT id, path FROM roots').all() as { id: number; path: string }[])
+    .map((r) => [r.id, r.path]));
+  const perImage = options.perImage !== false;
+  const perRoot = options.perRoot !== false;
+  const imageFits = new Map<number, SlopeFit>();
+  // The history is the costly part (every image of every kept run): read it only when something shows it.
+  const needsHistory = perImage || perRoot || fsRows.length > 0;
+  const { chains, fileCount } = needsHistory ? historyChainUsage(db) : { chains: new Map<number, ChainUsage>(), fileCount: 0 };
+  const rootHistories = new Map<number, UsageHistory>();
+  const groupHistories = new Map<string, UsageHistory>();
+  const historyOf = <K>(histories: Map<K, UsageHistory>, key: K): UsageHistory => {
+    let history = histories.get(key);
+    if (history === undefined) histories.set(key, history = new UsageHistory(fileCount));
+    return history;
+  };
+  if (needsHistory) visitHistoryImages(db, run.id, (runId, imageId, rootId, chainId) => {
+    const usage = chains.get(chainId);
+    if (usage === undefined) return;
+    if (perImage) {
+      let fit = imageFits.get(imageId);
+      if (fit === undefined) imageFits.set(imageId, fit = new SlopeFit());
+      fit.add(runDays.get(runId)!, usage.bytes[0]!);
+    }
+    if (perRoot) historyOf(rootHistories, rootId).add(runId, usage);
+    const group = groupOfRoot.get(rootId);
+    if (group !== undefined) historyOf(groupHistories, group).add(runId, usage);
+  });
+  const imageGrowth = new Map<number, number | null>();
+  for (const [imageId, fit] of imageFits) imageGrowth.set(imageId, fit.slope());
+  const rootGrowth = new Map<string, number | null>();
+  for (const [rootId, history] of rootHistories) {
+    const root = rootPaths.get(rootId);
+    if (root !== undefined && run.roots.includes(root)) rootGrowth.set(root, history.slope(runDays));
+  }
+  // The reported run's own figures (it may be an interrupted run, outside the history).
+  const current = new Map<string, { virtual: number; usage: UsageSum }>();
+  const groupOfPath = new Map(fsRows.map((row) => [row.root, row.dev]));
+  for (const image of images) {
+    const group = groupOfPath.get(image.root);
+    if (group === undefined) continue;
+    let entry = current.get(group);
+    if (entry === undefined) current.set(group, entry = { virtual: 0, usage: new UsageSum() });
+    entry.virtual += image.virtualSizeBytes ?? 0;
+    entry.usage.add(image.fileKey, image.diskUsageBytes);
+  }
+  const extraUsage = db.prepare(`
+    SELECT ro.path AS root, f.dev || ':' || f.ino AS fileKey, f.allocated_bytes AS bytes
+    FROM run_images ri JOIN roots ro ON ro.id = ri.root_id
+    JOIN chain_extra_files ce ON ce.chain_id = ri.chain_id AND ce.depth = 0
+    JOIN files f ON f.id = ce.file_id WHERE ri.run_id = ?`).all(run.id) as { root: string; fileKey: string; bytes: number }[];
+  for (const extra of extraUsage) {
+    const group = groupOfPath.get(extra.root);
+    if (group !== undefined) current.get(group)?.usage.add(extra.fileKey, extra.bytes);
+  }
+  const at = run.finishedAt ?? run.startedAt;
+  const groups = new Map<string, typeof fsRows>();
+  for (const row of fsRows) groups.set(row.dev, [...(groups.get(row.dev) ?? []), row]);
+  const filesystems: FilesystemReport[] = [...groups].map(([dev, rows]) => {
+    const first = rows[0]!;
+    const entry = current.get(dev);
+    const virtualSizeBytes = entry?.virtual ?? 0;
+    const growth = groupHistories.get(dev)?.slope(runDays) ?? null;
+    const projection = fillProjection(first.availableBytes, growth, at);
+    return {
+      roots: rows.map((row) => row.root),
+      dev: exactDev(dev),
+      capacityBytes: first.capacityBytes,
+      freeBytes: first.freeBytes,
+      availableBytes: first.availableBytes,
+      virtualSizeBytes,
+      diskUsageBytes: entry?.usage.bytes ?? 0,
+      overcommitRatio: first.capacityBytes > 0 ? virtualSizeBytes / first.capacityBytes : null,
+      growthPerDayBytes: growth === null ? null : Math.round(growth),
+      fillsAt: projection.fillsAt,
+      daysToFull: projection.daysToFull,
+    };
+  }).sort((a, b) => (a.roots[0]! < b.roots[0]! ? -1 : 1));
+  return { imageGrowth, rootGrowth, filesystems };
+}

@@ -1,0 +1,81 @@
+/**
+ * The layer figures of the run's chain states (chains, chain_layers): the
+ * states still without them, a page at a time, their layers, and the
+ * shadowed bytes and commit estimates the pass stores.
+ */
+import type { CategoryRow } from './allocation-repo.js';
+import type { Db, Statement } from './db.js';
+import { PAGE_ROWS } from './pass-work-lists.js';
+
+/** A chain state of the run whose layer figures are not computed yet. */
+export interface PendingChain {
+  chainId: number;
+  mapId: number;
+  virtualSizeBytes: number;
+}
+
+/** One layer of a chain state, with what the pass needs of its file. */
+export interface ChainLayerRow {
+  depth: number;
+  fileId: number;
+  path: string;
+  format: string;
+  clusterSizeBytes: number | null;
+  virtualSizeBytes: number | null;
+  allocatedBytes: number;
+  /** Format version as the header says ('3' for qcow2 v3). */
+  version: string | null;
+  /** JSON array of header flags ('extended_l2', 'dirty', ...). */
+  flags: string;
+  /** The map holding the file's own allocation; null while it has none. */
+  ownMapId: number | null;
+}
+
+/** Prepared statements over the chain states' layer figures. */
+export class ChainFiguresRepo {
+  private readonly pendingChainsStmt: Statement;
+  private readonly layersOfChain: Statement;
+  private readonly updateLayer: Statement;
+  private readonly updateChain: Statement;
+
+  /** Needs the TEMP work tables (createWorkLists). */
+  constructor(db: Db) {
+    this.pendingChainsStmt = db.prepare(`
+      SELECT c.id AS chainId, c.map_id AS mapId, c.virtual_size_bytes AS virtualSizeBytes
+      FROM temp.pass_chains p JOIN chains c ON c.id = p.chain_id
+      WHERE p.chain_id > ? AND c.has_layer_figures = 0
+      ORDER BY p.chain_id LIMIT ${PAGE_ROWS}`);
+    this.layersOfChain = db.prepare(`
+      SELECT cl.depth, cl.file_id AS fileId, f.path, f.format, f.cluster_size_bytes AS clusterSizeBytes,
+             f.virtual_size_bytes AS virtualSizeBytes, f.allocated_bytes AS allocatedBytes, f.version, f.flags,
+             fa.map_id AS ownMapId
+      FROM chain_layers cl JOIN files f ON f.id = cl.file_id
+      LEFT JOIN file_allocations fa ON fa.file_id = cl.file_id
+      WHERE cl.chain_id = ? ORDER BY cl.depth`);
+    this.updateLayer = db.prepare(`
+      UPDATE chain_layers SET shadowed_data_bytes = ?, shadowed_zero_bytes = ?, shadowed_preallocated_bytes = ?
+      WHERE chain_id = ? AND depth = ?`);
+    this.updateChain = db.prepare(`
+      UPDATE chains SET commit_growth_bytes = ?, has_layer_figures = ? WHERE id = ?`);
+  }
+
+  /** The next page of the run's mapped chain states without layer figures, after chain id `afterId`. */
+  pendingChains(afterId: number): PendingChain[] {
+    return this.pendingChainsStmt.all(afterId) as PendingChain[];
+  }
+
+  /** The layers of a chain state, by depth. */
+  chainLayers(chainId: number): ChainLayerRow[] {
+    return this.layersOfChain.all(chainId) as ChainLayerRow[];
+  }
+
+  /** Stores the shadowed bytes of one layer of a chain state. */
+  saveShadowed(chainId: number, depth: number, shadowed: CategoryRow): void {
+    this.updateLayer.run(shadowed.dataBytes, shadowed.zeroBytes, shadowed.preallocatedBytes, chainId, depth);
+  }
+
+  /** Stores a chain state's commit growth estimate; `isComplete` marks its layer figures done. */
+  saveChainFigures(chainId: number, commitGrowthBytes: number | null, isComplete: boolean): void {
+    this.updateChain.run(commitGrowthBytes, isComplete ? 1 : 0, chainId);
+  }
+}
