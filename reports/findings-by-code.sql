@@ -1,5 +1,6 @@
--- title: Findings by code
--- about: The run's findings (imgaudit check lists them one by one), counted by code.
+-- title: Findings the scan recorded, by code
+-- about: The findings the scan recorded for the run, counted by code. imgaudit check lists them one by one,
+--   together with those it derives from the estate (orphans, file systems, old snapshots, deep chains).
 -- overview: 90
 -- text: severity code finding_count image_count
 SELECT severity,

@@ -186,6 +186,33 @@ function isIgnored(finding: Finding, rules: readonly IgnoreRule[], roots: readon
 }
 
 /** Builds the check model. Throws RunSelectionError. */
+/** The thresholds of the findings check derives from the estate. */
+export interface DerivedThresholds {
+  deepChainLayers: number;
+  basePatterns: readonly string[];
+  fillWarningDays: number;
+  overcommitRatio: number;
+  snapshotMaxAgeMs: number;
+}
+
+/** What the derived findings are computed from (the report builds the same). */
+export interface EstateFacts {
+  images: readonly ImageRecord[];
+  layers: RunLayers;
+  orphans: OrphanSearch;
+  filesystems: readonly FilesystemReport[];
+}
+
+/** The findings check derives from the stored chains and estate (not recorded by the scan). */
+export function derivedFindings(db: Db, run: RunRecord, facts: EstateFacts, thresholds: DerivedThresholds): Finding[] {
+  return [
+    ...deepChainFindings(facts.images, thresholds.deepChainLayers),
+    ...orphanFindings(facts.images, facts.orphans, thresholds.basePatterns),
+    ...filesystemFindings(facts.filesystems, thresholds.fillWarningDays, thresholds.overcommitRatio),
+    ...snapshotFindings(db, run, facts.images, facts.layers, thresholds.snapshotMaxAgeMs),
+  ];
+}
+
 export function buildCheck(db: Db, request: CheckRequest): CheckModel {
   const run = selectRun(db, request.run);
   const images = runImages(db, run.id);
@@ -196,11 +223,12 @@ export function buildCheck(db: Db, request: CheckRequest): CheckModel {
   const { filesystems } = growthFigures(db, run, images, { perImage: false, perRoot: false });
   const all: Finding[] = [
     ...runFindings(db, run.id),
-    ...deepChainFindings(images, request.deepChainLayers),
-    ...orphanFindings(images, orphans, request.basePatterns),
-    ...filesystemFindings(filesystems, request.fillWarningDays ?? defaults.fillWarningDays,
-      request.overcommitRatio ?? defaults.overcommitRatio),
-    ...snapshotFindings(db, run, images, layers, request.snapshotMaxAgeMs ?? durationMs(defaults.snapshotMaxAge)!),
+    ...derivedFindings(db, run, { images, layers, orphans, filesystems }, {
+      deepChainLayers: request.deepChainLayers, basePatterns: request.basePatterns,
+      fillWarningDays: request.fillWarningDays ?? defaults.fillWarningDays,
+      overcommitRatio: request.overcommitRatio ?? defaults.overcommitRatio,
+      snapshotMaxAgeMs: request.snapshotMaxAgeMs ?? durationMs(defaults.snapshotMaxAge)!,
+    }),
   ];
   const findings = all
     .filter((finding) => !isIgnored(finding, request.ignore, run.roots))

@@ -12,6 +12,7 @@ import { runsOverview } from '../store/report-runs.js';
 import type { ReportDefinition } from './definitions.js';
 import { baseReports } from './base-reports.js';
 import { growthFigures } from './growth-figures.js';
+import { derivedFindings } from './build-check.js';
 import { imageFigures } from './image-figures.js';
 import { type RunLayers, layerReport, readRunLayers, reclaimFigures } from './layer-reports.js';
 import type { FindingCount, ReportImage, ReportModel } from './model.js';
@@ -60,18 +61,20 @@ function nullableRound(value: number | null): number | null {
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
+function countFinding(counts: Map<string, FindingCount>, finding: Pick<FindingCount, 'code' | 'severity'>): void {
+  const key = `${finding.severity} ${finding.code}`;
+  const entry = counts.get(key) ?? { code: finding.code, severity: finding.severity, count: 0 };
+  entry.count++;
+  counts.set(key, entry);
+}
+
 /** Builds the report model. Throws RunSelectionError, DefinitionError or UsageError (SQL). */
 export function buildReport(db: Db, request: ReportRequest): ReportModel {
   const run = selectRun(db, request.run);
   const previousRunId = previousCompleteRun(db, run)?.id ?? null;
   const params = { runId: run.id, previousRunId, limit: request.limit };
   const counts = new Map<string, FindingCount>();
-  for (const finding of runFindings(db, run.id)) {
-    const key = `${finding.severity} ${finding.code}`;
-    const entry = counts.get(key) ?? { code: finding.code, severity: finding.severity, count: 0 };
-    entry.count++;
-    counts.set(key, entry);
-  }
+  for (const finding of runFindings(db, run.id)) countFinding(counts, finding);
   const overview = runsOverview(db);
   const parts: ReportParts = { layers: true, imageGrowth: true, filesystems: true, rootFigures: true, ...request.parts };
   const records = runImages(db, run.id);
@@ -79,10 +82,20 @@ export function buildReport(db: Db, request: ReportRequest): ReportModel {
   const growth = parts.filesystems || parts.imageGrowth || parts.rootFigures
     ? growthFigures(db, run, records, { perImage: parts.imageGrowth, perRoot: parts.rootFigures })
     : { imageGrowth: new Map<number, number | null>(), rootGrowth: new Map<string, number | null>(), filesystems: [] };
-  const orphans = parts.rootFigures
+  const orphanSearch = parts.rootFigures
     ? findOrphans(db, run, records, layers.extras,
-      { minAgeMs: request.orphanMinAgeMs ?? durationMs(DEFAULT_CONFIG.check.orphanMinAge)! }).orphans
-    : [];
+      { minAgeMs: request.orphanMinAgeMs ?? durationMs(DEFAULT_CONFIG.check.orphanMinAge)! })
+    : null;
+  const orphans = orphanSearch?.orphans ?? [];
+  if (orphanSearch !== null) {
+    // Prometheus counts findings as check lists them (with the default thresholds), not only those the scan recorded.
+    const defaults = DEFAULT_CONFIG.check;
+    const derived = derivedFindings(db, run, { images: records, layers, orphans: orphanSearch, filesystems: growth.filesystems }, {
+      deepChainLayers: defaults.deepChainLayers, basePatterns: [], fillWarningDays: defaults.fillWarningDays,
+      overcommitRatio: defaults.overcommitRatio, snapshotMaxAgeMs: durationMs(defaults.snapshotMaxAge)!,
+    });
+    for (const finding of derived) countFinding(counts, finding);
+  }
   const bases = parts.layers || parts.rootFigures ? baseReports(db, run.id, records) : [];
   // Deleting or committing an image other chains read breaks them: reclaim figures are for leaves only.
   const backingPaths = new Set<string>();

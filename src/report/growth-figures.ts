@@ -67,7 +67,7 @@ class UsageHistory {
 
 /** Growth figures of a run: per image, per root, and the file systems. */
 export interface GrowthFigures {
-  /** By image id; absent: fewer than 2 runs. */
+  /** By image id; absent: fewer than 2 runs, or runs less than a day apart. */
   imageGrowth: Map<number, number | null>;
   /** By root path. */
   rootGrowth: Map<string, number | null>;

@@ -111,7 +111,7 @@ export interface ReportImage extends ImageFigures {
   chain: LayerReport[];
   /** Null when other images of the run read this one (a backing file), or its figures were not computed. */
   reclaim: ReclaimFigures | null;
-  /** Least-squares growth of the image file's disk usage over the kept complete runs; null with fewer than 2. */
+  /** Least-squares growth of the image file's disk usage over the kept complete runs; null with fewer than 2 runs or runs less than a day apart. */
   growthPerDayBytes: number | null;
 }
 
@@ -154,7 +154,7 @@ export interface FilesystemReport {
   diskUsageBytes: number;
   /** virtualSize / capacity; null when the capacity is 0. */
   overcommitRatio: number | null;
-  /** Least-squares growth of `diskUsage` over the kept complete runs; null with fewer than 2. */
+  /** Least-squares growth of `diskUsage` over the kept complete runs; null with fewer than 2 runs or runs less than a day apart. */
   growthPerDayBytes: number | null;
   /** The UTC date `available` reaches 0 at that rate; null when not growing. */
   fillsAt: string | null;

@@ -204,5 +204,13 @@ describe.skipIf(!hasQemu)('per-layer figures in report and check (e2e)', () => {
       expect(Number(samples.get(series))).toBe(fsys.capacity);
     }
     expect([...samples.keys()].some((key) => key.includes('path='))).toBe(false);
+    // Finding counts are check's (default thresholds): the estate findings too, not only those the scan recorded.
+    const counted = new Map<string, number>();
+    for (const finding of checkJson().findings) counted.set(`${finding.code} ${finding.severity}`, (counted.get(`${finding.code} ${finding.severity}`) ?? 0) + 1);
+    expect(counted.get('E_IMAGE_ORPHAN warning')).toBeGreaterThan(0);
+    for (const [key, count] of counted) {
+      const [code, severity] = key.split(' ');
+      expect(Number(samples.get(`imgaudit_findings{code="${code}",severity="${severity}"}`)), key).toBe(count);
+    }
   });
 });

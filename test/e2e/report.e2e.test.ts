@@ -140,7 +140,7 @@ describe.skipIf(!hasQemu)('imgaudit report (e2e)', () => {
     expect(sections).toEqual(['imgaudit report: run #2', 'Totals', ...(json.filesystems.length > 0 ? ['File systems'] : []),
       'Bytes per chain depth', 'Bytes per root', 'Bytes per format', 'Largest images', 'Largest growth since the previous complete run',
       'Shared base images', 'What overlays read of their bases', 'Layers hiding the most bytes',
-      'What committing or deleting an overlay would free', 'History of complete runs', 'Findings by code']);
+      'What committing or deleting an overlay would free', 'History of complete runs', 'Findings the scan recorded, by code']);
     expect(text.split('\n').every((line) => line.length <= 100)).toBe(true);
     const mappedVirtual = expected.reduce((s, e) => s + e.virtualSizeBytes, 0);
     const data = expected.reduce((s, e) => s + e.byDepth.reduce((t, d) => t + d.dataBytes, 0), 0);

@@ -87,7 +87,7 @@ export function renderPrometheus(model: ReportModel): string {
     ]));
   out.gauge('imgaudit_root_images', 'Images audited under each root.', model.roots.map((r) => [{ root: r.root }, r.imageCount] as const));
   out.gauge('imgaudit_root_growth_bytes_per_day',
-    'Growth of the disk usage of the image files under each root: least squares over the kept complete runs (absent with fewer than 2).',
+    'Growth of the disk usage of the image files under each root: least squares over the kept complete runs (absent with fewer than 2, or runs less than a day apart).',
     model.rootFigures.filter((r) => r.growthPerDayBytes !== null).map((r) => [{ root: r.root }, r.growthPerDayBytes!] as const));
   out.gauge('imgaudit_shadowed_bytes',
     'Bytes the layers of the chains under each root hold but the chain tops no longer read, by category (a layer counts once per chain).',
@@ -125,10 +125,10 @@ export function renderPrometheus(model: ReportModel): string {
   out.gauge('imgaudit_filesystem_overcommit_ratio', 'Virtual sizes of the images on the file system over its capacity.',
     filesystems.filter((fs) => fs.overcommitRatio !== null).map((fs) => [fsLabels(fs), fs.overcommitRatio!] as const));
   out.gauge('imgaudit_filesystem_growth_bytes_per_day',
-    'Growth of the images\' disk usage on the file system: least squares over the kept complete runs (absent with fewer than 2).',
+    'Growth of the images\' disk usage on the file system: least squares over the kept complete runs (absent with fewer than 2, or runs less than a day apart).',
     filesystems.filter((fs) => fs.growthPerDayBytes !== null).map((fs) => [fsLabels(fs), fs.growthPerDayBytes!] as const));
   out.gauge('imgaudit_filesystem_days_to_full',
-    'Days until the available bytes reach 0 at that growth (+Inf when not growing; absent with fewer than 2 runs).',
+    'Days until the available bytes reach 0 at that growth (+Inf when not growing; absent without a growth rate).',
     filesystems.filter((fs) => fs.growthPerDayBytes !== null)
       .map((fs) => [fsLabels(fs), fs.daysToFull ?? Number.POSITIVE_INFINITY] as const));
   out.gauge('imgaudit_findings', 'Findings of the run, by code and severity (imgaudit check lists them).',
