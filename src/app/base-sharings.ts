@@ -11,6 +11,25 @@ import { type LayerFiguresPass, UNITS_PER_TURN, isRunLevel, messageOf } from './
 /** Entries held at once by the overlay streams of one base sharing (a page per overlay). */
 const OVERLAY_PAGE_BUDGET = 65_536;
 
+/**
+ * The streams to sweep for overlays with maps `mapIds`: each distinct map
+ * once, or twice when several overlays have it; `streamOf[i]` is the stream
+ * whose figures overlay i gets (what it reads, and 0 unique bytes when its
+ * map is shared, since the second stream reads the same bytes).
+ */
+export function distinctStreams(mapIds: readonly number[]): { mapIds: number[]; streamOf: number[] } {
+  const counts = new Map<number, number>();
+  for (const mapId of mapIds) counts.set(mapId, (counts.get(mapId) ?? 0) + 1);
+  const streams: number[] = [];
+  const firstStream = new Map<number, number>();
+  for (const [mapId, count] of counts) {
+    firstStream.set(mapId, streams.length);
+    streams.push(mapId);
+    if (count > 1) streams.push(mapId);
+  }
+  return { mapIds: streams, streamOf: mapIds.map((mapId) => firstStream.get(mapId)!) };
+}
+
 /** Links the run to the sharing of `group` (`existing` when stored), computing it when new. */
 function shareBase(pass: LayerFiguresPass, runId: number, group: BaseGroup, existing: number | undefined): void {
   const { reader, allocations, sharings } = pass.repo;
@@ -24,12 +43,16 @@ function shareBase(pass: LayerFiguresPass, runId: number, group: BaseGroup, exis
   if (baseMapId === undefined) return; // its own allocation failed: a finding says so
   let figures;
   try {
+    // Overlays with one map (copies of an image) read the same bytes: each distinct map is swept once,
+    // twice when several overlays have it (so that its bytes count as shared by two or more).
+    const streams = distinctStreams(group.overlays.map((overlay) => overlay.mapId));
     // What an overlay reads of its base is its chain map's present entries at depth 1 (all
-    // baseSharing looks at): read a page at a time, so that k overlays cost k pages, not k statements.
-    const pageRows = Math.max(16, Math.min(1024, Math.floor(OVERLAY_PAGE_BUDGET / group.overlays.length)));
+    // baseSharing looks at): read a page at a time, so that k streams cost k pages, not k statements.
+    const pageRows = Math.max(16, Math.min(1024, Math.floor(OVERLAY_PAGE_BUDGET / streams.mapIds.length)));
     const wholeMaps = new Map<number, readonly EntryRow[]>();
-    figures = pass.c.baseSharing(reader.entries(baseMapId, 'own'),
-      group.overlays.map((overlay) => reader.pagedEntries(overlay.mapId, 1, pageRows, wholeMaps)));
+    const swept = pass.c.baseSharing(reader.entries(baseMapId, 'own'),
+      streams.mapIds.map((mapId) => reader.pagedEntries(mapId, 1, pageRows, wholeMaps)));
+    figures = { ...swept, overlays: streams.streamOf.map((stream) => swept.overlays[stream]!) };
   } catch (error) {
     if (isRunLevel(error, pass.context.signal)) throw error;
     pass.finding(allocations.filePath(fileId), `base sharing not computed: ${messageOf(error)}`);
