@@ -53,6 +53,7 @@ export function tableLines(table: Table, human: HumanOptions, widthColumns: numb
   const visible = visibleColumns(table);
   const inline = visible.filter((entry) => entry.column.isDetail !== true);
   const details = visible.filter((entry) => entry.column.isDetail === true);
+  const pathEntry = inline.find(({ column }) => column.kind === 'path');
   if (table.rows.length === 0) return ['(none)'];
   const cells = table.rows.map((row) => inline.map(({ column, index }) => terminalText(humanCell(column, row[index]!, human))));
   const labels = inline.map(({ column }) => column.label.toUpperCase());
@@ -85,6 +86,7 @@ export function tableLines(table: Table, human: HumanOptions, widthColumns: numb
     for (const { column, index } of details) {
       const value = row[index];
       if (value === null || value === undefined || value === '') continue;
+      if (pathEntry !== undefined && row[pathEntry.index] === value) continue; // the row's own path, shown already
       for (const text of wrap(terminalText(humanCell(column, value, human)), widthColumns - 4)) lines.push(`    ${text}`);
     }
   });
