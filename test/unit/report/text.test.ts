@@ -43,6 +43,15 @@ describe('text tables', () => {
     ]);
   });
 
+  it('leaves out a detail that repeats the row\'s own path (a layer at depth 0)', () => {
+    const table: Table = {
+      name: 'by-layer', title: 'Layers',
+      columns: ['path', 'depth', 'layer_path'].map((key) => columnOf(key, { isDetail: key === 'layer_path' })),
+      rows: [['/srv/images/a.qcow2', 0, '/srv/images/a.qcow2'], ['/srv/images/a.qcow2', 1, '/srv/images/base.qcow2']],
+    };
+    expect(tableLines(table, human, 100)).toEqual(['PATH     DEPTH', 'a.qcow2      0', 'a.qcow2      1', '    base.qcow2']);
+  });
+
   it('shortens long paths from the left to fit the width', () => {
     const long = `/srv/images/${'deep/'.repeat(12)}disk.qcow2`;
     const lines = tableLines(imageTable([long]), human, 100);
