@@ -2,6 +2,7 @@
  * SPEC §3 accounting: every map entry's bytes fall into exactly one
  * category, charged to the entry's depth (unallocated bytes are chain-level).
  */
+import { addCategoryBytes } from '../map/category-bytes.js';
 import { type AccountedEntry, categorize } from '../map/categorize.js';
 import type { DepthTotals } from '../store/records.js';
 
@@ -21,12 +22,9 @@ export class ChainAccount {
   add(entry: AccountedEntry): void {
     const totals = this.depthTotals[entry.depth];
     if (totals === undefined) throw new RangeError(`map entry at depth ${entry.depth} of a ${this.isRawLayer.length}-layer chain`);
-    switch (categorize(entry, this.isRawLayer[entry.depth]!)) {
-      case 'data': totals.dataBytes += entry.lengthBytes; break;
-      case 'zero': totals.zeroBytes += entry.lengthBytes; break;
-      case 'preallocated': totals.preallocatedBytes += entry.lengthBytes; break;
-      case 'unallocated': this.unallocatedBytes += entry.lengthBytes; break;
-    }
+    const category = categorize(entry, this.isRawLayer[entry.depth]!);
+    if (category === 'unallocated') this.unallocatedBytes += entry.lengthBytes;
+    else addCategoryBytes(totals, category, entry.lengthBytes);
   }
 
   /** Sum of every category: equals the virtual size once the whole map was added. */

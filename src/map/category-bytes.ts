@@ -26,12 +26,13 @@ export function emptyCategoryBytes(): CategoryBytes {
   return { dataBytes: 0, zeroBytes: 0, preallocatedBytes: 0 };
 }
 
-function add(totals: CategoryBytes, category: ByteCategory, bytes: number): void {
+/** Adds `bytes` of `category` to `totals` (unallocated bytes belong to no layer: nothing is added). */
+export function addCategoryBytes(totals: CategoryBytes, category: ByteCategory, bytes: number): void {
   switch (category) {
     case 'data': totals.dataBytes += bytes; break;
     case 'zero': totals.zeroBytes += bytes; break;
     case 'preallocated': totals.preallocatedBytes += bytes; break;
-    case 'unallocated': break; // never for a present entry
+    case 'unallocated': break;
   }
 }
 
@@ -49,7 +50,7 @@ export function addTrueAllocation(
   if (!isOwnAllocation(entry)) return;
   const category = categorize(entry, isRawLayer);
   if (entry.offsetBytes === undefined) {
-    add(totals, category, entry.lengthBytes);
+    addCategoryBytes(totals, category, entry.lengthBytes);
     return;
   }
   const unwrittenBytes = unwritten.length === 0 ? 0 : overlapBytes(unwritten, entry.offsetBytes, entry.lengthBytes);
@@ -60,5 +61,5 @@ export function addTrueAllocation(
     return;
   }
   totals.preallocatedBytes += unwrittenBytes;
-  add(totals, category, entry.lengthBytes - unwrittenBytes);
+  addCategoryBytes(totals, category, entry.lengthBytes - unwrittenBytes);
 }

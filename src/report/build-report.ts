@@ -3,7 +3,6 @@
  * totals, every image with its per-depth figures, the report definitions
  * asked for, and what Prometheus output needs.
  */
-import path from 'node:path';
 import { DEFAULT_CONFIG } from '../config/config.js';
 import { durationMs } from '../config/parsers.js';
 import type { Db } from '../store/db.js';
@@ -16,7 +15,7 @@ import { derivedFindings } from './build-check.js';
 import { imageFigures } from './image-figures.js';
 import { type RunLayers, layerReport, readRunLayers, reclaimFigures } from './layer-reports.js';
 import type { FindingCount, ReportImage, ReportModel } from './model.js';
-import { findOrphans } from './orphans.js';
+import { backingLayerTest, findOrphans } from './orphans.js';
 import { rootLayerFigures } from './root-layer-figures.js';
 import { sectionTable } from './sections.js';
 import { previousCompleteRun, selectRun } from './select-run.js';
@@ -98,14 +97,11 @@ export function buildReport(db: Db, request: ReportRequest): ReportModel {
   }
   const bases = parts.layers || parts.rootFigures ? baseReports(db, run.id, records) : [];
   // Deleting or committing an image other chains read breaks them: reclaim figures are for leaves only.
-  const backingPaths = new Set<string>();
-  for (const chain of layers.layers.values()) {
-    for (const row of chain) if (row.depth >= 1) backingPaths.add(path.resolve(row.path));
-  }
+  const isBackingLayer = backingLayerTest(records);
   const images: ReportImage[] = records.map((record) => ({
     ...imageFigures(record),
     chain: (layers.layers.get(record.imageId) ?? []).map((row) => layerReport(row, record.errorCode === null)),
-    reclaim: backingPaths.has(path.resolve(record.path)) ? null : reclaimFigures(record, layers.extras.get(record.imageId)),
+    reclaim: isBackingLayer(record) ? null : reclaimFigures(record, layers.extras.get(record.imageId)),
     growthPerDayBytes: nullableRound(growth.imageGrowth.get(record.imageId) ?? null),
   }));
   return {

@@ -3,6 +3,7 @@
  * run's report, the diff of two runs, a run's findings, the list of runs.
  * Builders live next door (build-report.ts, build-diff.ts, build-check.ts).
  */
+import type { CategoryBytes } from '../map/category-bytes.js';
 import type { RunRecord, SeverityCounts } from '../store/report-runs.js';
 import type { Table } from './table.js';
 
@@ -71,11 +72,7 @@ export interface RootTotals {
 }
 
 /** Data, zero and preallocated bytes of one layer, from one source. */
-export interface CategoryFigures {
-  dataBytes: number;
-  zeroBytes: number;
-  preallocatedBytes: number;
-}
+export type CategoryFigures = CategoryBytes;
 
 /** One layer of an image's chain: what it holds itself, what the top reads of it, what the top hides of it. */
 export interface LayerReport {

@@ -1,5 +1,6 @@
 /** The shapes the scan hands to the store (plain data, no behaviour). */
 import type { Severity } from '../config/config.js';
+import type { CategoryBytes } from '../map/category-bytes.js';
 
 /** A host file's identity as stat reports it. */
 export interface FileState {
@@ -39,11 +40,7 @@ export interface LayerRecord {
 }
 
 /** Bytes charged to one chain depth (SPEC §3). */
-export interface DepthTotals {
-  dataBytes: number;
-  zeroBytes: number;
-  preallocatedBytes: number;
-}
+export type DepthTotals = CategoryBytes;
 
 /** A problem found with an image. */
 export interface FindingRecord {
