@@ -47,6 +47,15 @@ describe('validateConfig', () => {
       .toThrow(`'retention.olderThan': expected a duration such as "36h", "90d", "12w" or "1y", or null, got "3 days"`);
     expect(() => validateConfig({ check: { failOn: 'fatal' } }, named)).toThrow(/'check.failOn': expected one of "error"/);
     expect(() => validateConfig({ check: 3 }, named)).toThrow("'check': expected an object, got 3");
+    expect(() => validateConfig({ check: { overcommitRatio: 0 } }, named))
+      .toThrow("'check.overcommitRatio': expected a number greater than 0, got 0");
+    expect(() => validateConfig({ check: { orphanMinAge: 'week' } }, named)).toThrow(/'check.orphanMinAge': expected a duration/);
+    expect(() => validateConfig({ references: { libvirtDomainDirs: 'x' } }, named))
+      .toThrow(`'references.libvirtDomainDirs': expected a list of non-empty strings, got "x"`);
+    expect(() => validateConfig({ references: { pathlists: [] } }, named))
+      .toThrow("'references.pathlists': unknown key (did you mean 'pathLists'?)");
+    expect(validateConfig({ check: { overcommitRatio: '1.25' }, references: { pathLists: ['in-use.txt'] } }, named))
+      .toEqual({ check: { overcommitRatio: 1.25 }, references: { pathLists: ['in-use.txt'] } });
     expect(() => validateConfig([], named, 'x.json')).toThrow('x.json: expected a JSON object');
   });
 
