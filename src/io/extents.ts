@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import { ReadError } from '../errors.js';
-import { fiemapExtents } from './native-seek.js';
+import { fiemapExtents } from './native-addon.js';
 import { strerror } from './strerror.js';
 
 /** A byte range of the host file. */

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { ImageOpenError, ReadError } from '../errors.js';
-import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-seek.js';
+import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-addon.js';
 import { strerror } from './strerror.js';
 
 /** What the host file system says about a range (protocol-level block status). */

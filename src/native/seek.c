@@ -9,8 +9,13 @@
  *
  * fileExtents(fd) reads the file's extent map (FS_IOC_FIEMAP): which host
  * bytes are allocated, and which of those are allocated but unwritten.
+ *
+ * lockProbe / lockSet are fcntl(2) byte-range locks, POSIX (F_GETLK/F_SETLK)
+ * or open-file-description (F_OFD_GETLK/F_OFD_SETLK): probing QEMU's image
+ * lock bytes without taking them, and the scan's own kernel lock.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -169,6 +174,83 @@ static napi_value file_extents_fn(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* Lock types as the JS side names them: 0 none/unlock, 1 read (shared), 2 write (exclusive). */
+static short lock_type_to_c(int32_t type) {
+  return type == 1 ? F_RDLCK : type == 2 ? F_WRLCK : F_UNLCK;
+}
+
+static int read_lock_args(napi_env env, napi_callback_info info, const char *usage,
+                          int32_t *fd, bool *ofd, int32_t *type, int64_t *start, int64_t *length) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5 ||
+      napi_get_value_int32(env, argv[0], fd) != napi_ok ||
+      napi_get_value_bool(env, argv[1], ofd) != napi_ok ||
+      napi_get_value_int32(env, argv[2], type) != napi_ok ||
+      napi_get_value_int64(env, argv[3], start) != napi_ok ||
+      napi_get_value_int64(env, argv[4], length) != napi_ok ||
+      *type < 0 || *type > 2 || *start < 0 || *length < 0) {
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
+  }
+  return 1;
+}
+
+/*
+ * lockProbe(fd, ofd, type, start, length): would a lock of `type` (1 read,
+ * 2 write) on [start, start + length) conflict with one another process or
+ * open file description holds? Takes no lock. Returns [0, 0] when nothing
+ * conflicts, [holderType, holderPid] otherwise (holderPid is -1 for OFD
+ * locks, which belong to no process), or the negated errno as a number.
+ */
+static napi_value lock_probe_fn(napi_env env, napi_callback_info info) {
+  int32_t fd, type;
+  bool ofd;
+  int64_t start, length;
+  if (!read_lock_args(env, info, "lockProbe(fd, ofd, type, start, length)", &fd, &ofd, &type, &start, &length)) return NULL;
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = lock_type_to_c(type == 0 ? 2 : type);
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)start;
+  fl.l_len = (off_t)length;
+  napi_value out;
+  if (fcntl(fd, ofd ? F_OFD_GETLK : F_GETLK, &fl) < 0) {
+    napi_create_int64(env, -(int64_t)errno, &out);
+    return out;
+  }
+  int32_t holder = fl.l_type == F_RDLCK ? 1 : fl.l_type == F_WRLCK ? 2 : 0;
+  napi_value pair[2];
+  napi_create_int32(env, holder, &pair[0]);
+  napi_create_int32(env, holder == 0 ? 0 : (int32_t)fl.l_pid, &pair[1]);
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, pair[0]);
+  napi_set_element(env, out, 1, pair[1]);
+  return out;
+}
+
+/*
+ * lockSet(fd, ofd, type, start, length): takes (type 1 or 2) or releases
+ * (type 0) a lock without waiting. Returns 0, or the negated errno (EAGAIN or
+ * EACCES when another holder conflicts).
+ */
+static napi_value lock_set_fn(napi_env env, napi_callback_info info) {
+  int32_t fd, type;
+  bool ofd;
+  int64_t start, length;
+  if (!read_lock_args(env, info, "lockSet(fd, ofd, type, start, length)", &fd, &ofd, &type, &start, &length)) return NULL;
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = lock_type_to_c(type);
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)start;
+  fl.l_len = (off_t)length;
+  int rc = fcntl(fd, ofd ? F_OFD_SETLK : F_SETLK, &fl);
+  napi_value out;
+  napi_create_int64(env, rc < 0 ? -(int64_t)errno : 0, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "seek", NAPI_AUTO_LENGTH, seek_fn, NULL, &fn);
@@ -177,6 +259,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "willNeed", fn);
   napi_create_function(env, "fileExtents", NAPI_AUTO_LENGTH, file_extents_fn, NULL, &fn);
   napi_set_named_property(env, exports, "fileExtents", fn);
+  napi_create_function(env, "lockProbe", NAPI_AUTO_LENGTH, lock_probe_fn, NULL, &fn);
+  napi_set_named_property(env, exports, "lockProbe", fn);
+  napi_create_function(env, "lockSet", NAPI_AUTO_LENGTH, lock_set_fn, NULL, &fn);
+  napi_set_named_property(env, exports, "lockSet", fn);
   return exports;
 }
 

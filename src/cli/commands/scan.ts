@@ -9,6 +9,7 @@ import type { ScanSummary } from '../../app/scan-events.js';
 import { ConfigError } from '../../config/config-error.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ImgauditError } from '../../errors.js';
+import { nativeAddonProblem } from '../../io/native-addon.js';
 import { LockError, MigrationError, StoreError } from '../../store/store-error.js';
 import type { CliCommand } from '../commands.js';
 import { writeStderr } from '../output.js';
@@ -80,6 +81,12 @@ function isRunLevel(error: unknown): error is ImgauditError {
 }
 
 async function run(argv: ArgumentsCamelCase): Promise<number> {
+  // Without the addon raw holes would read as data: refuse rather than store wrong figures.
+  const addonProblem = nativeAddonProblem();
+  if (addonProblem !== null) {
+    writeStderr(`imgaudit: ${addonProblem.message}\n`);
+    return 2;
+  }
   const reporter = new ScanReporter(verbosityOf(argv));
   const controller = new AbortController();
   let received: HandledSignal | null = null;

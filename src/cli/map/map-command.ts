@@ -4,6 +4,7 @@
  * prefixed with "imgaudit: ". Returns the exit status (0 or 1).
  */
 import { CorruptImageError, ImageOpenError, ImgauditError, UsageError } from '../../errors.js';
+import { nativeAddonProblem } from '../../io/native-addon.js';
 import { ImageChain } from '../../map/image-chain.js';
 import {
   HUMAN_HEADER, HumanOutputRefused, JSON_CLOSE, JSON_OPEN, type MapCompat, humanLine, jsonEntry,
@@ -78,6 +79,11 @@ export function runMap(args: readonly string[]): number {
 interface MapOptions { json: boolean; format: string | undefined; start: bigint | undefined; length: bigint | undefined; compat: MapCompat }
 
 function mapImage(filename: string, options: MapOptions): number {
+  const addonProblem = nativeAddonProblem();
+  if (addonProblem !== null) {
+    writeStderr(`${PREFIX}${addonProblem.message}\n`);
+    return 1;
+  }
   let chain: ImageChain;
   try {
     chain = ImageChain.open(filename, options.format === undefined ? {} : { format: options.format });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReadError } from '../../../src/errors.js';
 import { hostExtents, mergeExtents, unwrittenExtents } from '../../../src/io/extents.js';
-import { fiemapExtents } from '../../../src/io/native-seek.js';
+import { fiemapExtents } from '../../../src/io/native-addon.js';
 import { filefragMapped, filefragUnwritten, hasFilefrag } from '../../layers/filefrag.js';
 
 const K = 1024;
