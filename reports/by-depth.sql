@@ -10,14 +10,16 @@ WITH mapped AS (
   FROM run_depth_totals t WHERE t.run_id = $run_id
 )
 SELECT t.depth,
-       (SELECT count(*) FROM run_image_depths d
-        WHERE d.run_id = t.run_id AND d.depth = t.depth AND d.data_bytes IS NOT NULL) AS image_count,
+       coalesce(n.image_count, 0) AS image_count,
        t.data_bytes,
        t.zero_bytes,
        t.preallocated_bytes,
        t.data_bytes + t.zero_bytes + t.preallocated_bytes AS total_bytes,
-       round(100.0 * (t.data_bytes + t.zero_bytes + t.preallocated_bytes) / nullif(m.virtual_size_bytes, 0), 1)
-         AS of_virtual_pct
-FROM run_depth_totals t, mapped m
+       round(100.0 * (t.data_bytes + t.zero_bytes + t.preallocated_bytes)
+             / nullif((SELECT virtual_size_bytes FROM mapped), 0), 1) AS of_virtual_pct
+FROM run_depth_totals t
+LEFT JOIN (SELECT d.depth, count(*) AS image_count FROM run_image_depths d
+           WHERE d.run_id = $run_id AND d.data_bytes IS NOT NULL
+           GROUP BY d.depth) n ON n.depth = t.depth
 WHERE t.run_id = $run_id
 ORDER BY t.depth;

@@ -6,6 +6,15 @@
 -- chart: commit_frees_bytes
 -- label: path
 -- text: path backing_name delete_frees_bytes commit_growth_bytes commit_frees_bytes
+WITH backing_files AS (
+  -- The files the run's chains read as backing layers (depth >= 1), each once: gathered once per run,
+  -- and looked up by (dev, ino) for each image (NOT IN builds an index of them; PostgreSQL hashes them).
+  SELECT DISTINCT f.dev, f.ino
+  FROM run_images ri
+  JOIN chain_layers cl ON cl.chain_id = ri.chain_id AND cl.depth >= 1
+  JOIN files f ON f.id = cl.file_id
+  WHERE ri.run_id = $run_id
+)
 SELECT path,
        backing_name,
        delete_frees_bytes,
@@ -19,11 +28,8 @@ FROM (SELECT s.path,
              c.commit_growth_bytes
       FROM run_image_states s
       JOIN chains c ON c.id = s.chain_id
+      JOIN files top ON top.id = c.top_file_id
       WHERE s.run_id = $run_id AND c.has_layer_figures = 1 AND c.commit_growth_bytes IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM run_images ri
-                        JOIN chain_layers cl ON cl.chain_id = ri.chain_id AND cl.depth >= 1
-                        JOIN files f ON f.id = cl.file_id
-                        JOIN files top ON top.id = c.top_file_id
-                        WHERE ri.run_id = s.run_id AND f.dev = top.dev AND f.ino = top.ino))
+        AND (top.dev, top.ino) NOT IN (SELECT dev, ino FROM backing_files))
 ORDER BY commit_frees_bytes DESC, path
 LIMIT $limit;

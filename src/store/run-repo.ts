@@ -136,6 +136,12 @@ export class RunRepo {
         WHERE ri.run_id = ? AND cl.data_bytes IS NOT NULL
         GROUP BY cl.depth`).run(runId);
       this.db.prepare(`
+        UPDATE runs SET (data_bytes, zero_bytes, preallocated_bytes) = (
+          SELECT coalesce(sum(data_bytes), 0), coalesce(sum(zero_bytes), 0), coalesce(sum(preallocated_bytes), 0)
+          FROM run_depth_totals WHERE run_id = @runId)
+        WHERE id = @runId`).run({ runId });
+      this.endUsage(runId);
+      this.db.prepare(`
         UPDATE runs SET status = @status, finished_at = @finishedAt,
           (image_count, error_count, new_count, changed_count, virtual_size_bytes, unallocated_bytes) = (
             SELECT count(*), count(c.error_code), coalesce(sum(ri.change = 2), 0), coalesce(sum(ri.change = 1), 0),
@@ -157,6 +163,35 @@ export class RunRepo {
           .run(reads.readCount, reads.mappedBytes, runId);
       }
     })();
+  }
+
+  /**
+   * Materialises the run's disk usage per root and per image format: the
+   * host files its images occupy (image files and their top layers' external
+   * data files), each (dev, ino) once within the root or format.
+   */
+  private endUsage(runId: number): void {
+    const usage = (key: string, top: string, extra: string): string => `
+      SELECT used.run_id, used.grp, sum(used.bytes)
+      FROM (SELECT per_file.run_id, per_file.grp, max(f.allocated_bytes) AS bytes
+            FROM (SELECT ri.run_id, ${key} AS grp, c.top_file_id AS file_id
+                  FROM run_images ri JOIN chains c ON c.id = ri.chain_id ${top}
+                  WHERE ri.run_id = @runId
+                  UNION
+                  SELECT ri.run_id, ${key}, ce.file_id
+                  FROM run_images ri ${extra}
+                  JOIN chain_extra_files ce ON ce.chain_id = ri.chain_id AND ce.depth = 0
+                  WHERE ri.run_id = @runId) per_file
+            JOIN files f ON f.id = per_file.file_id
+            GROUP BY per_file.run_id, per_file.grp, f.dev, f.ino) used
+      GROUP BY used.run_id, used.grp`;
+    this.db.prepare('DELETE FROM run_root_usage WHERE run_id = ?').run(runId);
+    this.db.prepare(`INSERT INTO run_root_usage (run_id, root_id, disk_usage_bytes) ${usage('ri.root_id', '', '')}`)
+      .run({ runId });
+    this.db.prepare('DELETE FROM run_format_usage WHERE run_id = ?').run(runId);
+    this.db.prepare(`INSERT INTO run_format_usage (run_id, format, disk_usage_bytes) ${usage('tf.format',
+      'JOIN files tf ON tf.id = c.top_file_id',
+      'JOIN chains c ON c.id = ri.chain_id JOIN files tf ON tf.id = c.top_file_id')}`).run({ runId });
   }
 
   /** The counters and findings of a run (for its summary line and exit status). */

@@ -1,0 +1,162 @@
+/**
+ * Every report definition (reports/*.sql), every documented view and every
+ * statement the reading commands prepare is planned by SQLite and checked
+ * for shapes that grow faster than the rows read (query-plan-check.ts):
+ * correlated subqueries or joins not bounded by an index on their key, and
+ * per-run statements that read every run. Plans, not timings: deterministic.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCheck } from '../../../src/report/build-check.js';
+import { buildDiff } from '../../../src/report/build-diff.js';
+import { buildReport } from '../../../src/report/build-report.js';
+import { loadDefinitions } from '../../../src/report/definitions.js';
+import type { Db } from '../../../src/store/db.js';
+import { openForReading } from '../../../src/store/report-db.js';
+import { listRuns } from '../../../src/store/report-runs.js';
+import { ScanStore } from '../../../src/store/scan-store.js';
+import { MiB, baseEstate, writeRun } from '../report/estate.js';
+import { addFilesystem, addReference, addSharing, setChainFigures } from '../report/layer-estate.js';
+import { planProblems } from './query-plan-check.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-query-plans-'));
+const file = path.join(dir, 'plans.db');
+let db: Db;
+let views: { name: string; sql: string; columns: string[] }[];
+const params = { run_id: 3, previous_run_id: 2, limit: 10 };
+
+beforeAll(() => {
+  const store = ScanStore.open(file);
+  for (let i = 0; i < 3; i++) {
+    writeRun(store, baseEstate({ vm1DataBytes: (i + 1) * MiB }), { startedAt: new Date(Date.UTC(2026, 9, 1 + i, 2)) });
+  }
+  store.close();
+  const writer = new Database(file);
+  setChainFigures(writer, 3, '/srv/images/vm1.qcow2', MiB);
+  addSharing(writer, 3, '/srv/images/base.qcow2', { read: 3 * MiB, shared: 2 * MiB, unread: MiB },
+    [{ path: '/srv/images/vm1.qcow2', read: 3 * MiB, unique: MiB }, { path: '/srv/images/vm2.qcow2', read: 2 * MiB, unique: 0 }]);
+  addFilesystem(writer, 3, '/srv/images', { dev: 2049, capacity: 1024 * MiB, free: 512 * MiB, available: 500 * MiB });
+  addReference(writer, 3, '/srv/images/vm1.qcow2');
+  writer.close();
+  db = openForReading(file);
+  views = (db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'view' ORDER BY name").all() as { name: string; sql: string }[])
+    .map((view) => ({ ...view, columns: db.prepare(`SELECT * FROM ${view.name}`).columns().map((c) => c.name) }));
+});
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const viewSql = (): string[] => views.map((view) => view.sql);
+
+describe('report definitions', () => {
+  for (const definition of loadDefinitions().values()) {
+    it(`${definition.name}.sql: every subquery and join is bounded by an index, and only the run is read`, () => {
+      expect(planProblems(db, definition.sql, params, { views: viewSql(), perRun: true })).toEqual([]);
+    });
+  }
+});
+
+describe('documented views', () => {
+  it('the schema has the documented views', () => {
+    expect(views.map((view) => view.name)).toEqual(expect.arrayContaining([
+      'run_image_states', 'run_image_depths', 'latest_run', 'latest_image_states', 'run_root_depth_totals', 'image_growth',
+      'run_base_usage', 'run_findings_all', 'map_entries_expanded', 'run_totals', 'run_depth_categories', 'run_image_files',
+      'run_root_totals', 'run_format_totals', 'run_layer_figures']));
+  });
+
+  it('each view, read whole, has no unbounded correlated subquery or join', () => {
+    for (const view of views) {
+      expect({ view: view.name, problems: planProblems(db, `SELECT * FROM ${view.name}`, {}, { views: viewSql(), perRun: false }) })
+        .toEqual({ view: view.name, problems: [] });
+    }
+  });
+
+  it('each view with a run column, filtered on one run, reads that run only', () => {
+    const perRun = views.filter((view) => view.columns.includes('run_id'));
+    expect(perRun.length).toBeGreaterThan(10);
+    for (const view of perRun) {
+      const sql = `SELECT * FROM ${view.name} WHERE run_id = $run_id`;
+      expect({ view: view.name, problems: planProblems(db, sql, params, { views: viewSql(), perRun: true }) })
+        .toEqual({ view: view.name, problems: [] });
+    }
+    for (const sql of ['SELECT * FROM latest_image_states', 'SELECT * FROM image_growth WHERE to_run_id = $run_id',
+      'SELECT * FROM map_entries_expanded WHERE map_id = 1']) {
+      expect({ sql, problems: planProblems(db, sql, params, { views: viewSql(), perRun: true }) }).toEqual({ sql, problems: [] });
+    }
+  });
+});
+
+/** The statements `run` prepares on `db`. */
+function preparedBy(run: (db: Db) => void): string[] {
+  const statements = new Set<string>();
+  const recording = new Proxy(db, {
+    get(target, key) {
+      if (key === 'prepare') return (sql: string) => { statements.add(sql); return target.prepare(sql); };
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  run(recording);
+  return [...statements];
+}
+
+describe('the reading commands', () => {
+  it('report (all parts, every definition), diff, check and runs prepare no unbounded subquery or join', () => {
+    const sections = [...loadDefinitions().values()];
+    const statements = preparedBy((recording) => {
+      buildReport(recording, { run: 'latest', sections, limit: 10 });
+      buildDiff(recording, { from: undefined, to: undefined });
+      buildCheck(recording, { run: 'latest', failOn: 'error', deepChainLayers: 1, basePatterns: [], ignore: [] });
+      listRuns(recording);
+    });
+    expect(statements.length).toBeGreaterThan(20);
+    for (const sql of statements) {
+      if (!/^\s*(SELECT|WITH)\b/i.test(sql)) continue;
+      const problems = planProblemsOf(sql);
+      expect({ sql: sql.trim().slice(0, 120), problems }).toEqual({ sql: sql.trim().slice(0, 120), problems: [] });
+    }
+  });
+});
+
+/** The problems of a statement of the commands: positional parameters (`?`) become named ones, all bound to run 3. */
+function planProblemsOf(sql: string): ReturnType<typeof planProblems> {
+  let n = 0;
+  const named = sql.replace(/\?/g, () => `$p${n++}`);
+  const bound: Record<string, unknown> = Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, 3]));
+  for (const [key, value] of Object.entries({ ...params, runId: 3, status: 'complete', finishedAt: null })) {
+    if (named.includes(`$${key}`) || named.includes(`@${key}`)) bound[key] = value;
+  }
+  return planProblems(db, named, bound, { views: viewSql(), perRun: false });
+}
+
+describe('the checker', () => {
+  // reports/reclaim.sql before migration 0005's change: NOT EXISTS searched run_images by run_id alone.
+  const quadraticReclaim = `
+    SELECT s.path FROM run_image_states s JOIN chains c ON c.id = s.chain_id
+    WHERE s.run_id = $run_id AND c.has_layer_figures = 1 AND c.commit_growth_bytes IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM run_images ri
+                      JOIN chain_layers cl ON cl.chain_id = ri.chain_id AND cl.depth >= 1
+                      JOIN files f ON f.id = cl.file_id
+                      JOIN files top ON top.id = c.top_file_id
+                      WHERE ri.run_id = s.run_id AND f.dev = top.dev AND f.ino = top.ino)`;
+
+  it('finds the correlated subquery that read the whole run per image (the old reclaim)', () => {
+    const problems = planProblems(db, quadraticReclaim, params, { views: viewSql(), perRun: true });
+    expect(problems.map((p) => p.rule)).toContain(1);
+    expect(problems.find((p) => p.rule === 1)!.detail).toMatch(/\(run_id=\?\)/);
+  });
+
+  it('finds an inner loop that scans, a run joined with itself, and a per-run statement reading every run', () => {
+    const scanJoin = 'SELECT * FROM run_images ri JOIN files f ON f.size_bytes + 0 > ri.root_id + 0 WHERE ri.run_id = $run_id';
+    expect(planProblems(db, scanJoin, params, { views: [], perRun: false }).map((p) => p.rule)).toContain(2);
+    const selfJoin = `SELECT count(*) FROM run_images a JOIN run_images b ON b.run_id = a.run_id AND b.root_id = a.root_id
+      WHERE a.run_id = $run_id`;
+    expect(planProblems(db, selfJoin, params, { views: [], perRun: true }).map((p) => p.rule)).toContain(3);
+    const everyRun = 'SELECT count(*) FROM run_images WHERE root_id = 1';
+    expect(planProblems(db, everyRun, {}, { views: [], perRun: true }).map((p) => p.rule)).toEqual([4]);
+  });
+});
