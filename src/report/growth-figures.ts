@@ -5,7 +5,9 @@
  */
 import type { Db } from '../store/db.js';
 import type { ImageRecord } from '../store/report-images.js';
-import { type ChainUsage, completeRunTimes, historyChainUsage, runFilesystems, visitHistoryImages } from '../store/report-layers.js';
+import {
+  completeRunTimes, historyChainUsage, rootUsageHistory, rootsUsageHistory, runFilesystems, visitHistoryImages,
+} from '../store/report-layers.js';
 import type { RunRecord } from '../store/report-runs.js';
 import { SlopeFit, daysOf, fillProjection } from './growth.js';
 import type { FilesystemReport } from './model.js';
@@ -22,47 +24,12 @@ class UsageSum {
   }
 }
 
-/**
- * Disk usage per run of the images of a group of roots, each file (dev,
- * ino) once per run: files are numbered, and a file counts in a run unless
- * it was last counted in that same run.
- */
-class UsageHistory {
-  private readonly lastRun: Int32Array;
-  private readonly byRun = new Map<number, number>();
-  /** The run being summed (rows come run by run): its sum is kept aside until another run's row arrives. */
-  private currentRun = -1;
-  private currentSum = 0;
-
-  constructor(fileCount: number) {
-    this.lastRun = new Int32Array(fileCount).fill(-1);
-  }
-
-  add(runId: number, usage: ChainUsage): void {
-    if (runId !== this.currentRun) {
-      this.flush();
-      this.currentRun = runId;
-      this.currentSum = this.byRun.get(runId) ?? 0;
-    }
-    for (let i = 0; i < usage.files.length; i++) {
-      const file = usage.files[i]!;
-      if (this.lastRun[file] === runId) continue;
-      this.lastRun[file] = runId;
-      this.currentSum += usage.bytes[i]!;
-    }
-  }
-
-  /** Growth per day over the runs (by their start, in days). */
-  slope(runDays: ReadonlyMap<number, number>): number | null {
-    this.flush();
-    const fit = new SlopeFit();
-    for (const [runId, bytes] of [...this.byRun].sort((a, b) => a[0] - b[0])) fit.add(runDays.get(runId)!, bytes);
-    return fit.slope();
-  }
-
-  private flush(): void {
-    if (this.currentRun >= 0) this.byRun.set(this.currentRun, this.currentSum);
-  }
+/** Growth per day of per-run disk usage (by run id) over the runs' start times (in days). */
+function usageSlope(byRun: ReadonlyMap<number, number> | undefined, runDays: ReadonlyMap<number, number>): number | null {
+  if (byRun === undefined) return null;
+  const fit = new SlopeFit();
+  for (const [runId, bytes] of [...byRun].sort((a, b) => a[0] - b[0])) fit.add(runDays.get(runId)!, bytes);
+  return fit.slope();
 }
 
 /** Growth figures of a run: per image, per root, and the file systems. */
@@ -88,41 +55,48 @@ export function growthFigures(db: Db, run: RunRecord, images: readonly ImageReco
   options: { perImage?: boolean; perRoot?: boolean } = {}): GrowthFigures {
   const runDays = new Map(completeRunTimes(db, run.id).map((r) => [r.runId, daysOf(r.startedAt)]));
   const fsRows = runFilesystems(db, run.id);
-  const groupOfRoot = new Map<number, string>();
-  for (const row of fsRows) groupOfRoot.set(row.rootId, row.dev);
   const rootPaths = new Map((db.prepare('SELECT id, path FROM roots').all() as { id: number; path: string }[])
     .map((r) => [r.id, r.path]));
   const perImage = options.perImage !== false;
   const perRoot = options.perRoot !== false;
+  // Per root and per file system, the disk usage of each kept complete run is materialised (run_root_usage):
+  // one row per run and root. Only a file system holding several roots sums its files across them, each once.
+  const rootUsage = new Map<number, Map<number, number>>();
+  if (perRoot || fsRows.length > 0) {
+    for (const row of rootUsageHistory(db, run.id)) {
+      let byRun = rootUsage.get(row.rootId);
+      if (byRun === undefined) rootUsage.set(row.rootId, byRun = new Map());
+      byRun.set(row.runId, row.bytes);
+    }
+  }
+  const groupUsage = new Map<string, Map<number, number>>();
+  const rootsOfGroup = new Map<string, number[]>();
+  for (const row of fsRows) rootsOfGroup.set(row.dev, [...(rootsOfGroup.get(row.dev) ?? []), row.rootId]);
+  for (const [dev, rootIds] of rootsOfGroup) {
+    const byRun = rootIds.length === 1 ? rootUsage.get(rootIds[0]!)
+      : new Map(rootsUsageHistory(db, run.id, rootIds).map((row) => [row.runId, row.bytes]));
+    if (byRun !== undefined && byRun.size > 0) groupUsage.set(dev, byRun);
+  }
+  // Per image, the history is every image of every kept run: read only when something shows it (JSON).
   const imageFits = new Map<number, SlopeFit>();
-  // The history is the costly part (every image of every kept run): read it only when something shows it.
-  const needsHistory = perImage || perRoot || fsRows.length > 0;
-  const { chains, fileCount } = needsHistory ? historyChainUsage(db) : { chains: new Map<number, ChainUsage>(), fileCount: 0 };
-  const rootHistories = new Map<number, UsageHistory>();
-  const groupHistories = new Map<string, UsageHistory>();
-  const historyOf = <K>(histories: Map<K, UsageHistory>, key: K): UsageHistory => {
-    let history = histories.get(key);
-    if (history === undefined) histories.set(key, history = new UsageHistory(fileCount));
-    return history;
-  };
-  if (needsHistory) visitHistoryImages(db, run.id, (runId, imageId, rootId, chainId) => {
-    const usage = chains.get(chainId);
-    if (usage === undefined) return;
-    if (perImage) {
+  if (perImage) {
+    const { chains } = historyChainUsage(db);
+    visitHistoryImages(db, run.id, (runId, imageId, _rootId, chainId) => {
+      const usage = chains.get(chainId);
+      if (usage === undefined) return;
       let fit = imageFits.get(imageId);
       if (fit === undefined) imageFits.set(imageId, fit = new SlopeFit());
       fit.add(runDays.get(runId)!, usage.bytes[0]!);
-    }
-    if (perRoot) historyOf(rootHistories, rootId).add(runId, usage);
-    const group = groupOfRoot.get(rootId);
-    if (group !== undefined) historyOf(groupHistories, group).add(runId, usage);
-  });
+    });
+  }
   const imageGrowth = new Map<number, number | null>();
   for (const [imageId, fit] of imageFits) imageGrowth.set(imageId, fit.slope());
   const rootGrowth = new Map<string, number | null>();
-  for (const [rootId, history] of rootHistories) {
-    const root = rootPaths.get(rootId);
-    if (root !== undefined && run.roots.includes(root)) rootGrowth.set(root, history.slope(runDays));
+  if (perRoot) {
+    for (const [rootId, byRun] of rootUsage) {
+      const root = rootPaths.get(rootId);
+      if (root !== undefined && run.roots.includes(root)) rootGrowth.set(root, usageSlope(byRun, runDays));
+    }
   }
   // The reported run's own figures (it may be an interrupted run, outside the history).
   const current = new Map<string, { virtual: number; usage: UsageSum }>();
@@ -151,7 +125,7 @@ export function growthFigures(db: Db, run: RunRecord, images: readonly ImageReco
     const first = rows[0]!;
     const entry = current.get(dev);
     const virtualSizeBytes = entry?.virtual ?? 0;
-    const growth = groupHistories.get(dev)?.slope(runDays) ?? null;
+    const growth = usageSlope(groupUsage.get(dev), runDays);
     const projection = fillProjection(first.availableBytes, growth, at);
     return {
       roots: rows.map((row) => row.root),

@@ -210,13 +210,56 @@ export function historyChainUsage(db: Db): { chains: Map<number, ChainUsage>; fi
   return { chains, fileCount: numbers.size };
 }
 
-/** Calls `visit(runId, imageId, rootId, chainId)` for every image of every complete run up to `runId`, run by run. */
+/**
+ * Calls `visit(runId, imageId, rootId, chainId)` for every image of every
+ * complete run up to `runId`, run by run. Each run's rows are read at once
+ * (stepping a cursor row by row costs several times more), one run at a time.
+ */
 export function visitHistoryImages(db: Db, runId: number,
   visit: (runId: number, imageId: number, rootId: number, chainId: number) => void): void {
-  const rows = db.prepare(`
-    SELECT ri.run_id, ri.image_id, ri.root_id, ri.chain_id FROM runs r JOIN run_images ri ON ri.run_id = r.id
-    WHERE r.status = 'complete' AND r.id <= ? ORDER BY r.id`).raw();
-  for (const row of rows.iterate(runId) as IterableIterator<[number, number, number, number]>) visit(row[0], row[1], row[2], row[3]);
+  const runIds = db.prepare("SELECT id FROM runs WHERE status = 'complete' AND id <= ? ORDER BY id").pluck().all(runId) as number[];
+  const rows = db.prepare('SELECT image_id, root_id, chain_id FROM run_images WHERE run_id = ?').raw();
+  for (const id of runIds) {
+    for (const row of rows.all(id) as [number, number, number][]) visit(id, row[0], row[1], row[2]);
+  }
+}
+
+/** Disk usage of a root (or of a set of roots) in one run. */
+export interface UsageRow {
+  runId: number;
+  rootId: number;
+  bytes: number;
+}
+
+/** Per complete run up to `runId`, per root: the disk usage materialised when the run ended (run_root_usage). */
+export function rootUsageHistory(db: Db, runId: number): UsageRow[] {
+  return db.prepare(`
+    SELECT u.run_id AS runId, u.root_id AS rootId, u.disk_usage_bytes AS bytes
+    FROM runs r JOIN run_root_usage u ON u.run_id = r.id
+    WHERE r.status = 'complete' AND r.id <= ? ORDER BY r.id`).all(runId) as UsageRow[];
+}
+
+/**
+ * Per complete run up to `runId`: the disk usage of the images of `rootIds`
+ * together, each host file (dev, ino) once across them (roots sharing a
+ * file system). Reads every kept run's images of those roots.
+ */
+export function rootsUsageHistory(db: Db, runId: number, rootIds: readonly number[]): Omit<UsageRow, 'rootId'>[] {
+  const roots = rootIds.map(() => '?').join(', ');
+  return db.prepare(`
+    SELECT used.run_id AS runId, sum(used.bytes) AS bytes
+    FROM (SELECT per_file.run_id, max(f.allocated_bytes) AS bytes
+          FROM (SELECT ri.run_id, c.top_file_id AS file_id
+                FROM runs r JOIN run_images ri ON ri.run_id = r.id JOIN chains c ON c.id = ri.chain_id
+                WHERE r.status = 'complete' AND r.id <= ? AND ri.root_id IN (${roots})
+                UNION
+                SELECT ri.run_id, ce.file_id
+                FROM runs r JOIN run_images ri ON ri.run_id = r.id
+                JOIN chain_extra_files ce ON ce.chain_id = ri.chain_id AND ce.depth = 0
+                WHERE r.status = 'complete' AND r.id <= ? AND ri.root_id IN (${roots})) per_file
+          JOIN files f ON f.id = per_file.file_id
+          GROUP BY per_file.run_id, f.dev, f.ino) used
+    GROUP BY used.run_id ORDER BY used.run_id`).all(runId, ...rootIds, runId, ...rootIds) as Omit<UsageRow, 'rootId'>[];
 }
 
 /** Paths the run's reference sources name as in use. */
