@@ -6,7 +6,7 @@
 import type { Db } from '../store/db.js';
 import type { ImageRecord } from '../store/report-images.js';
 import {
-  completeRunTimes, historyChainUsage, rootUsageHistory, rootsUsageHistory, runFilesystems, visitHistoryImages,
+  chainTopUsage, completeRunTimes, rootUsageHistory, rootsUsageHistory, runFilesystems, visitHistoryImages,
 } from '../store/report-layers.js';
 import type { RunRecord } from '../store/report-runs.js';
 import { SlopeFit, daysOf, fillProjection } from './growth.js';
@@ -80,13 +80,13 @@ export function growthFigures(db: Db, run: RunRecord, images: readonly ImageReco
   // Per image, the history is every image of every kept run: read only when something shows it (JSON).
   const imageFits = new Map<number, SlopeFit>();
   if (perImage) {
-    const { chains } = historyChainUsage(db);
-    visitHistoryImages(db, run.id, (runId, imageId, _rootId, chainId) => {
-      const usage = chains.get(chainId);
-      if (usage === undefined) return;
+    const topUsage = chainTopUsage(db);
+    visitHistoryImages(db, run.id, (runId, imageId, chainId) => {
+      const bytes = topUsage.get(chainId);
+      if (bytes === undefined) return;
       let fit = imageFits.get(imageId);
       if (fit === undefined) imageFits.set(imageId, fit = new SlopeFit());
-      fit.add(runDays.get(runId)!, usage.bytes[0]!);
+      fit.add(runDays.get(runId)!, bytes);
     });
   }
   const imageGrowth = new Map<number, number | null>();

@@ -175,52 +175,23 @@ export function completeRunTimes(db: Db, runId: number): RunTime[] {
     WHERE status = 'complete' AND id <= ? ORDER BY id`).all(runId) as RunTime[];
 }
 
-/** The host files a chain state's image occupies itself: its top file and its top layer's external data files. */
-export interface ChainUsage {
-  /** Each file, numbered: the same (dev, ino), the same number. */
-  files: number[];
-  /** st_blocks × 512 of each file. */
-  bytes: number[];
-}
-
-/** Every stored chain state, with the files its image occupies (numbered 0 to fileCount − 1). */
-export function historyChainUsage(db: Db): { chains: Map<number, ChainUsage>; fileCount: number } {
-  const chains = new Map<number, ChainUsage>();
-  const numbers = new Map<string, number>();
-  const numberOf = (fileKey: string): number => {
-    let n = numbers.get(fileKey);
-    if (n === undefined) numbers.set(fileKey, n = numbers.size);
-    return n;
-  };
+/** Every stored chain state's image file disk usage (st_blocks × 512 of its top file), by chain id. */
+export function chainTopUsage(db: Db): Map<number, number> {
   // Every stored chain state (retention keeps only those of kept runs): cheaper than picking those of the runs.
-  const tops = db.prepare(`
-    SELECT c.id, f.dev || ':' || f.ino, f.allocated_bytes FROM chains c JOIN files f ON f.id = c.top_file_id`).raw();
-  for (const [chainId, fileKey, bytes] of tops.all() as [number, string, number][]) {
-    chains.set(chainId, { files: [numberOf(fileKey)], bytes: [bytes] });
-  }
-  const extras = db.prepare(`
-    SELECT ce.chain_id, f.dev || ':' || f.ino, f.allocated_bytes FROM chain_extra_files ce JOIN files f ON f.id = ce.file_id
-    WHERE ce.depth = 0`).raw();
-  for (const [chainId, fileKey, bytes] of extras.all() as [number, string, number][]) {
-    const chain = chains.get(chainId);
-    if (chain === undefined) continue;
-    chain.files.push(numberOf(fileKey));
-    chain.bytes.push(bytes);
-  }
-  return { chains, fileCount: numbers.size };
+  const rows = db.prepare('SELECT c.id, f.allocated_bytes FROM chains c JOIN files f ON f.id = c.top_file_id').raw();
+  return new Map(rows.all() as [number, number][]);
 }
 
 /**
- * Calls `visit(runId, imageId, rootId, chainId)` for every image of every
- * complete run up to `runId`, run by run. Each run's rows are read at once
- * (stepping a cursor row by row costs several times more), one run at a time.
+ * Calls `visit(runId, imageId, chainId)` for every image of every complete
+ * run up to `runId`, run by run. Each run's rows are read at once (stepping
+ * a cursor row by row costs several times more), one run at a time.
  */
-export function visitHistoryImages(db: Db, runId: number,
-  visit: (runId: number, imageId: number, rootId: number, chainId: number) => void): void {
+export function visitHistoryImages(db: Db, runId: number, visit: (runId: number, imageId: number, chainId: number) => void): void {
   const runIds = db.prepare("SELECT id FROM runs WHERE status = 'complete' AND id <= ? ORDER BY id").pluck().all(runId) as number[];
-  const rows = db.prepare('SELECT image_id, root_id, chain_id FROM run_images WHERE run_id = ?').raw();
+  const rows = db.prepare('SELECT image_id, chain_id FROM run_images WHERE run_id = ?').raw();
   for (const id of runIds) {
-    for (const row of rows.all(id) as [number, number, number][]) visit(id, row[0], row[1], row[2]);
+    for (const row of rows.all(id) as [number, number][]) visit(id, row[0], row[1]);
   }
 }
 
