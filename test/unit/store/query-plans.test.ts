@@ -14,9 +14,10 @@ import { buildCheck } from '../../../src/report/build-check.js';
 import { buildDiff } from '../../../src/report/build-diff.js';
 import { buildReport } from '../../../src/report/build-report.js';
 import { loadDefinitions } from '../../../src/report/definitions.js';
-import type { Db } from '../../../src/store/db.js';
+import { type Db, openDatabase } from '../../../src/store/db.js';
 import { openForReading } from '../../../src/store/report-db.js';
 import { listRuns } from '../../../src/store/report-runs.js';
+import { RunRepo } from '../../../src/store/run-repo.js';
 import { ScanStore } from '../../../src/store/scan-store.js';
 import { MiB, baseEstate, writeRun } from '../report/estate.js';
 import { addFilesystem, addReference, addSharing, setChainFigures } from '../report/layer-estate.js';
@@ -90,10 +91,10 @@ describe('documented views', () => {
   });
 });
 
-/** The statements `run` prepares on `db`. */
-function preparedBy(run: (db: Db) => void): string[] {
+/** The statements `run` prepares on `target` (default: the read-only connection). */
+function preparedBy(run: (db: Db) => void, target: Db = db): string[] {
   const statements = new Set<string>();
-  const recording = new Proxy(db, {
+  const recording = new Proxy(target, {
     get(target, key) {
       if (key === 'prepare') return (sql: string) => { statements.add(sql); return target.prepare(sql); };
       const value = Reflect.get(target, key, target) as unknown;
@@ -120,17 +121,32 @@ describe('the reading commands', () => {
       expect({ sql: sql.trim().slice(0, 120), problems }).toEqual({ sql: sql.trim().slice(0, 120), problems: [] });
     }
   });
+
+  it('the end of a run (its materialised totals) reads that run only', () => {
+    const writer = openDatabase(file);
+    try {
+      const statements = preparedBy((recording) => new RunRepo(recording).end(3, 'complete', new Date()), writer);
+      const reads = statements.filter((sql) => /^\s*(INSERT|UPDATE)\b/i.test(sql));
+      expect(reads.length).toBeGreaterThanOrEqual(4);
+      for (const sql of reads) {
+        const problems = planProblemsOf(sql, true);
+        expect({ sql: sql.trim().slice(0, 120), problems }).toEqual({ sql: sql.trim().slice(0, 120), problems: [] });
+      }
+    } finally {
+      writer.close();
+    }
+  });
 });
 
 /** The problems of a statement of the commands: positional parameters (`?`) become named ones, all bound to run 3. */
-function planProblemsOf(sql: string): ReturnType<typeof planProblems> {
+function planProblemsOf(sql: string, perRun = false): ReturnType<typeof planProblems> {
   let n = 0;
   const named = sql.replace(/\?/g, () => `$p${n++}`);
   const bound: Record<string, unknown> = Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, 3]));
   for (const [key, value] of Object.entries({ ...params, runId: 3, status: 'complete', finishedAt: null })) {
     if (named.includes(`$${key}`) || named.includes(`@${key}`)) bound[key] = value;
   }
-  return planProblems(db, named, bound, { views: viewSql(), perRun: false });
+  return planProblems(db, named, bound, { views: viewSql(), perRun });
 }
 
 describe('the checker', () => {
