@@ -20,7 +20,7 @@
 // are noisy). Never a timed test.
 //
 // Usage: npm run build && node bench/report-bench.mjs [--estate N | --no-estate] [--images N,...] [--runs R]
-//   [--repeat K] [--only PATTERN] [--keep]
+//   [--repeat K] [--only PATTERN] [--keep] [--reuse DIR]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,6 +43,11 @@ const ESTATE = process.argv.includes('--no-estate') ? 0 : option('estate', 10_00
 const SIZES = (() => {
   const at = process.argv.indexOf('--images');
   return at < 0 ? [10_000, 100_000] : process.argv[at + 1].split(',').map(Number);
+})();
+/** --reuse DIR: take the estate and synthetic databases a --keep run left in DIR instead of building them. */
+const REUSE = (() => {
+  const at = process.argv.indexOf('--reuse');
+  return at < 0 ? null : process.argv[at + 1];
 })();
 const ONLY = (() => {
   const at = process.argv.indexOf('--only');
@@ -294,7 +299,11 @@ try {
   console.log(`node start-up (imgaudit --version): ${startup.ms.toFixed(0)} ms wall, ${startup.cpuMs.toFixed(0)} ms CPU; `
     + `best of ${REPEAT} spawns (by CPU time) per figure`);
   const datasets = [];
-  if (ESTATE > 0) {
+  const reused = (name) => (REUSE !== null && fs.existsSync(path.join(REUSE, name)) ? path.join(REUSE, name) : null);
+  if (ESTATE > 0 && reused('estate.db') !== null) {
+    console.log(`estate: reused ${reused('estate.db')}`);
+    datasets.push({ name: `estate ${ESTATE / 1000}k`, images: ESTATE, db: reused('estate.db') });
+  } else if (ESTATE > 0) {
     const t0 = performance.now();
     const { db, firstScanMs } = buildEstate(dir, ESTATE);
     console.log(`estate: ${ESTATE} qcow2 overlays (+ template, + ${Math.ceil(ESTATE / 100)} snapshot overlays), 2 scans, `
@@ -302,6 +311,11 @@ try {
     datasets.push({ name: `estate ${ESTATE / 1000}k`, images: ESTATE, db });
   }
   for (const images of SIZES) {
+    if (reused(`synthetic-${images}.db`) !== null) {
+      console.log(`synthetic: reused ${reused(`synthetic-${images}.db`)}`);
+      datasets.push({ name: `synth ${images / 1000}k`, images, db: reused(`synthetic-${images}.db`) });
+      continue;
+    }
     const db = path.join(dir, `synthetic-${images}.db`);
     const t0 = performance.now();
     buildDatabase(db, images);
