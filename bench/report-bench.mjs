@@ -277,8 +277,8 @@ const GROWTH_QUERY = 'SELECT path, sum(disk_usage_growth_bytes) AS growth_bytes 
   + "WHERE to_started_at >= '2026-10-24' GROUP BY path HAVING growth_bytes > 10 * 1024 * 1024 * 1024";
 const ALL_CASES = [
   ...REPORT_FORMATS.map((f) => ['report', '--format', f]),
-  ...definitions.flatMap((d) => REPORT_FORMATS.map((f) => ['report', '--report', d, '--format', f])),
-  ...['image', 'root', 'format', 'layer', 'depth'].flatMap((by) => ['text', 'csv'].map((f) => ['report', '--by', by, '--format', f])),
+  ...definitions.flatMap((d) => FORMATS.map((f) => ['report', '--report', d, '--format', f])),
+  ...['image', 'layer', 'depth', 'root', 'format'].flatMap((by) => ['text', 'json', 'csv'].map((f) => ['report', '--by', by, '--format', f])),
   ...['diff', 'runs', 'check'].flatMap((command) => FORMATS.map((f) => [command, '--format', f])),
   ['query', GROWTH_QUERY],
   ['query', 'SELECT * FROM run_root_totals WHERE run_id = (SELECT max(id) FROM runs)', '--format', 'csv'],
@@ -332,7 +332,7 @@ try {
       // prune --dry-run rolls back what it deletes, but takes the scan lock and may migrate: time it on a copy.
       let db = dataset.db;
       if (args[0] === 'prune') {
-        db = `${dataset.db}.prune`;
+        db = path.join(dir, 'prune.db');
         fs.copyFileSync(dataset.db, db);
       }
       const timing = time([...args, '--db', db]);
