@@ -12,8 +12,17 @@ import { type Table, camelCase } from '../table.js';
 
 const BIGINT_MARK = '\u0000bigint:';
 
-/** JSON text (2-space indented, final newline); bigints as exact integers. */
+/**
+ * JSON text (2-space indented, final newline); bigints as exact integers.
+ * Without bigints (the rule: they come only from SQL), JSON.stringify runs
+ * without a replacer, several times faster on large reports.
+ */
 export function toJson(value: unknown): string {
+  try {
+    return `${JSON.stringify(value, null, 2)}\n`;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
   const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${BIGINT_MARK}${v}` : v), 2);
   return `${text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1')}\n`;
 }
