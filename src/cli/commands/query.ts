@@ -23,7 +23,7 @@ function builder(yargs: Argv): Argv {
     .example('imgaudit query -p run=3 "SELECT * FROM run_root_totals WHERE run_id = \\$run" --format csv', 'with a parameter')
     .epilog('Views: run_image_states, run_image_depths, latest_run, latest_image_states, run_root_depth_totals, '
       + 'image_growth, run_base_usage, run_findings_all, map_entries_expanded, run_totals, run_depth_categories, '
-      + 'run_image_files, run_root_totals, run_format_totals (see the README). Columns named *_bytes show as '
+      + 'run_image_files, run_root_totals, run_format_totals (see docs/sql.md). Columns named *_bytes show as '
       + 'IEC sizes in the table format unless --bytes. Exit status: 0 done; 2 an SQL or database error.');
 }
 
