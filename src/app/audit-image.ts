@@ -24,6 +24,11 @@ export interface AuditContext {
   runId: number;
   /** Run whose chain states may be reused (same fingerprint); undefined for a full scan. */
   reuseRunId: number | undefined;
+  /**
+   * The image paths of that run: every file under the roots is a candidate, most of them
+   * no image, and a set spares each of them a query.
+   */
+  reusablePaths: ReadonlySet<string>;
   /** The previous complete run, to tell new and changed images. */
   previousRunId: number | undefined;
   open: ChainOpener;
@@ -96,7 +101,7 @@ function changeOf(context: AuditContext, path: string, chainId: number): ImageCh
 }
 
 function tryReuse(context: AuditContext, candidate: Candidate): AuditResult | null {
-  if (context.reuseRunId === undefined) return null;
+  if (context.reuseRunId === undefined || !context.reusablePaths.has(candidate.path)) return null;
   const previous = context.store.chains.previousChain(context.reuseRunId, candidate.path);
   if (previous === undefined || !previous.isMapped) return null;
   // The image's own files are stat'ed now; backing files once per scan (many chains share them).
