@@ -3,7 +3,7 @@
 // mostly not images (text, logs, lease-like zero blocks, JSON, archives) with a few qcow2
 // images among them, is scanned twice over:
 //
-//   1. by name:    --include '**/*.qcow2' (the extension patterns of earlier versions),
+//   1. by name:    include '**/*.qcow2' (the extension patterns of earlier versions),
 //                  so only the images are opened;
 //   2. by content: the default include '**/*', so every file's first sector is read.
 //
@@ -14,8 +14,8 @@
 //
 // Usage: npm run build && node bench/crawl-bench.mjs [--files N] [--images M] [--keep]
 // Defaults: N = 10,000, M = 100; about a minute on 2 cores. Needs qemu-img.
-// Timings are the best of 3 and include Node's start-up.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Timings are the best of 5 scans run in this process (Node's start-up left out).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +31,7 @@ function option(name, fallback) {
 const FILES = option('files', 10_000);
 const IMAGES = option('images', 100);
 const KEEP = process.argv.includes('--keep');
-const REPEAT = 3;
+const REPEAT = 5;
 
 if (!fs.existsSync(CLI)) throw new Error('run `npm run build` first');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-crawl-bench-'));
@@ -75,27 +75,33 @@ function removeDb(db) {
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(db + suffix, { force: true });
 }
 
-function timeScan(root, db, extra) {
+const { runScan } = await import(path.join(REPO, 'dist/app/scan-run.js'));
+const { loadConfig } = await import(path.join(REPO, 'dist/config/load-config.js'));
+
+/** One scan in this process (Node's start-up and module loading left out: they would drown the difference). */
+async function timeScan(root, db, include) {
+  const config = loadConfig({ cwd: work, flags: { roots: [root], database: db, ...(include ? { include } : {}) } });
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [CLI, 'scan', '--quiet', '--db', db, ...extra, root], { encoding: 'utf8' });
+  const summary = await runScan({ config, isFull: false, signal: new AbortController().signal });
   const elapsed = seconds(start);
-  if (r.status !== 0) throw new Error(`scan failed (${r.status}): ${r.stderr}`);
-  return elapsed;
+  if (summary.status !== 'complete') throw new Error(`scan ${summary.status}`);
+  return { elapsed, images: summary.images };
 }
 
-/** Best fresh scan and best unchanged re-scan with `extra` flags; checks the images found. */
-function timeScans(root, name, extra, expectedImages) {
+/** Best fresh scan and best unchanged re-scan with `include` patterns (default: the config's); checks the images found. */
+async function timeScans(root, name, include, expectedImages) {
   const db = path.join(work, `${name}.db`);
   const fresh = [];
+  const rescans = [];
   for (let i = 0; i < REPEAT; i++) {
     removeDb(db);
-    fresh.push(timeScan(root, db, extra));
+    fresh.push(await timeScan(root, db, include));
   }
-  const rescans = Array.from({ length: REPEAT }, () => timeScan(root, db, extra));
-  const found = spawnSync(process.execPath, [CLI, 'query', '--db', db, '--format', 'csv',
-    'SELECT image_count FROM run_totals ORDER BY run_id DESC LIMIT 1'], { encoding: 'utf8' }).stdout.split(/\r?\n/)[1];
-  if (Number(found) !== expectedImages) throw new Error(`${name}: ${found} images found, expected ${expectedImages}`);
-  return { fresh: Math.min(...fresh), rescan: Math.min(...rescans) };
+  for (let i = 0; i < REPEAT; i++) rescans.push(await timeScan(root, db, include));
+  for (const { images } of [...fresh, ...rescans]) {
+    if (images !== expectedImages) throw new Error(`${name}: ${images} images found, expected ${expectedImages}`);
+  }
+  return { fresh: Math.min(...fresh.map((r) => r.elapsed)), rescan: Math.min(...rescans.map((r) => r.elapsed)) };
 }
 
 const rows = [];
@@ -104,8 +110,8 @@ try {
   process.stderr.write(`building ${FILES} files (${IMAGES} qcow2 images) in ${work}...\n`);
   const { root, images } = buildRoot();
   const others = FILES - images;
-  const byName = timeScans(root, 'by-name', ['--include', '**/*.qcow2'], images);
-  const byContent = timeScans(root, 'by-content', [], images);
+  const byName = await timeScans(root, 'by-name', ['**/*.qcow2'], images);
+  const byContent = await timeScans(root, 'by-content', undefined, images);
   const perFile = (a, b) => ((b - a) / others) * 1e3;
   const verdict = (ms) => {
     const isMet = ms <= 0.1;
