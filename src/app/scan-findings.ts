@@ -12,6 +12,7 @@
  * | `E_IMAGE_DIRTY` | warning | a layer was not closed cleanly: qcow2 dirty bit, qed need-check bit, parallels in-use mark |
  * | `E_IMAGE_CORRUPT` | warning | a qcow2 layer has its corrupt bit set |
  * | `E_NOT_AN_IMAGE` | warning | a file named like an image of a format with magic has none |
+ * | `E_CANDIDATE_UNREADABLE` | warning | a file not named like an image cannot be read: whether it is one is unknown |
  * | `E_FORMAT_MISMATCH` | info | the extension promises another format than the magic says |
  * | `E_LAYER_FIGURES` | warning | a layer's own allocation, a chain's layer figures or a base sharing could not be computed |
  * | `E_REFERENCE_UNREADABLE` | warning | a configured reference source (libvirt domain directory or XML, path list) cannot be read |
@@ -80,6 +81,12 @@ export function notAnImageFinding(path: string, promised: string | null): Findin
   if (promised === null || promised === 'raw') return null;
   return { code: 'E_NOT_AN_IMAGE', severity: 'warning', depth: null,
     message: `${path}: named like a ${promised} image but has no known magic; not audited` };
+}
+
+/** The finding of a file not named like an image that cannot be read to tell whether it is one. */
+export function unreadableCandidateFinding(path: string, reason: string): FindingRecord {
+  return { code: 'E_CANDIDATE_UNREADABLE', severity: 'warning', depth: null,
+    message: `${reason}; whether it is a disk image is unknown (not audited)` };
 }
 
 /** The finding of a root under which no file is a disk image. */

@@ -8,12 +8,13 @@
  * raw volumes (found by path) and leaves out what is not a disk. A root
  * under which nothing is an image is a finding.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { create, hasQemu, io, op, runOk } from '../support/qemu.js';
-import { expectedFigures, readDb, requireBuild, runCli, storedFigures } from './scan-support.js';
+import { CLI, expectedFigures, readDb, requireBuild, runCli, storedFigures } from './scan-support.js';
 
 const MiB = 1 << 20;
 
@@ -208,6 +209,30 @@ describe.skipIf(!hasQemu)('imgaudit scan: where each platform keeps its images (
     expect(result.status, result.stderr).toBe(0);
     const images = readDb(dbFile, (db) => db.prepare('SELECT path FROM run_image_states').pluck().all());
     expect(images).toContain(path.join(root, 'template/iso/jammy-server-cloudimg-amd64.img'));
+  });
+
+  // Root reads every file: the scan runs as nobody to meet a file it cannot read.
+  it.skipIf(process.getuid?.() !== 0)('a file it cannot read is a failed image when named like one, otherwise a warning', () => {
+    const root = path.join(dir, 'unreadable');
+    const db = path.join(dir, 'unreadable-db');
+    qemu(root, 'disk', 'qcow2', '16M');
+    write(path.join(root, 'secret.log'), 'not for everyone\n');
+    fs.mkdirSync(db);
+    fs.chmodSync(dir, 0o755);
+    fs.chownSync(db, 65534, 65534);
+    for (const [file, mode] of [['.', 0o755], ['disk', 0o644], ['secret.log', 0o600]] as const) fs.chmodSync(path.join(root, file), mode);
+    const asNobody = (...args: string[]) => spawnSync(process.execPath, [CLI, 'scan', '--db', path.join(db, 'a.db'), ...args, root],
+      { uid: 65534, gid: 65534, encoding: 'utf8' });
+    const result = asNobody('--fail-on', 'warning');
+    expect(result.status, result.stderr).toBe(1);
+    const findings = readDb(path.join(db, 'a.db'), (d) => d.prepare('SELECT code, path, severity FROM run_findings_all').all());
+    expect(findings).toEqual([{ code: 'E_CANDIDATE_UNREADABLE', path: path.join(root, 'secret.log'), severity: 'warning' }]);
+    expect(asNobody().status).toBe(0);
+    // Named like an image, the same file is an image that could not be opened: an error.
+    fs.renameSync(path.join(root, 'secret.log'), path.join(root, 'secret.qcow2'));
+    const named = asNobody();
+    expect(named.status).toBe(1);
+    expect(named.stderr).toMatch(/secret\.qcow2.*Permission denied \[E_OPEN\]/);
   });
 
   it('a root under which no file is an image is a finding (a warning), the other roots are not', () => {
