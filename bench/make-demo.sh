@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the demo estate the README's report examples were produced from (two
+# Builds the demo estate the examples of README.md and docs/ were produced from (two
 # roots under /srv/demo, a libvirt domain directory naming the images in use,
 # two scans with changes between them). Needs qemu-img, qemu-io, fallocate
 # and ~13 GiB of free disk (db.raw is fallocated).

@@ -14,7 +14,7 @@ import type { ChainRecord, FindingRecord, ImageChange, LayerRecord } from '../st
 import type { ScanStore } from '../store/scan-store.js';
 import { ChainAccount } from './accounting.js';
 import {
-  formatMismatchFinding, layerFindings, mappingErrorFinding, notAnImageFinding, unstableFinding,
+  formatMismatchFinding, layerFindings, mappingErrorFinding, notAnImageFinding, unreadableCandidateFinding, unstableFinding,
 } from './scan-findings.js';
 
 /** What every image of a run is audited with. */
@@ -24,6 +24,11 @@ export interface AuditContext {
   runId: number;
   /** Run whose chain states may be reused (same fingerprint); undefined for a full scan. */
   reuseRunId: number | undefined;
+  /**
+   * The image paths of that run: every file under the roots is a candidate, most of them
+   * no image, and a set spares each of them a query.
+   */
+  reusablePaths: ReadonlySet<string>;
   /** The previous complete run, to tell new and changed images. */
   previousRunId: number | undefined;
   open: ChainOpener;
@@ -96,7 +101,7 @@ function changeOf(context: AuditContext, path: string, chainId: number): ImageCh
 }
 
 function tryReuse(context: AuditContext, candidate: Candidate): AuditResult | null {
-  if (context.reuseRunId === undefined) return null;
+  if (context.reuseRunId === undefined || !context.reusablePaths.has(candidate.path)) return null;
   const previous = context.store.chains.previousChain(context.reuseRunId, candidate.path);
   if (previous === undefined || !previous.isMapped) return null;
   // The image's own files are stat'ed now; backing files once per scan (many chains share them).
@@ -110,8 +115,10 @@ function tryReuse(context: AuditContext, candidate: Candidate): AuditResult | nu
   return { kind: 'image', wasRead: false, virtualSizeBytes: 0, isError: false };
 }
 
-function skip(context: AuditContext, candidate: Candidate, classification: Classification & { kind: 'not-image' }): AuditResult {
-  const finding = notAnImageFinding(candidate.path, classification.extensionFormat);
+function skip(context: AuditContext, candidate: Candidate, classification: Classification & { kind: 'not-image' | 'unknown' }): AuditResult {
+  let finding: FindingRecord | null;
+  if (classification.kind === 'not-image') finding = notAnImageFinding(candidate.path, classification.extensionFormat);
+  else finding = statIdentity(candidate.path) === null ? null : unreadableCandidateFinding(candidate.path, classification.message);
   if (finding !== null) {
     context.store.runs.addFinding(context.runId, candidate.path, finding);
     context.onFinding(candidate.path, finding);
@@ -146,7 +153,7 @@ export async function auditImage(context: AuditContext, candidate: Candidate): P
   const reused = tryReuse(context, candidate);
   if (reused !== null) return reused;
   const classification = classify(candidate.path, candidate.relativePath, context.isRawName);
-  if (classification.kind === 'not-image') return skip(context, candidate, classification);
+  if (classification.kind === 'not-image' || classification.kind === 'unknown') return skip(context, candidate, classification);
   const outcome = await mapOrFail(context, candidate, classification);
   let top: LayerRecord | null = null;
   if (outcome.kind === 'failed' && outcome.layers.length === 0) {

@@ -7,10 +7,12 @@
  * | `E_BACKING_MISSING` | error | a backing file does not exist |
  * | `E_BACKING_OUTSIDE_ROOTS` | error | a backing file lies outside the roots and is not followed |
  * | `E_ROOT_MISSING`, `E_ROOT_NOT_DIRECTORY` | error | a configured root cannot be crawled |
+ * | `E_ROOT_NO_IMAGES` | warning | no file under a root is a disk image |
  * | `E_IMAGE_CHANGED` | warning | the chain kept changing while it was mapped (figures are unstable) |
  * | `E_IMAGE_DIRTY` | warning | a layer was not closed cleanly: qcow2 dirty bit, qed need-check bit, parallels in-use mark |
  * | `E_IMAGE_CORRUPT` | warning | a qcow2 layer has its corrupt bit set |
  * | `E_NOT_AN_IMAGE` | warning | a file named like an image of a format with magic has none |
+ * | `E_CANDIDATE_UNREADABLE` | warning | a file not named like an image cannot be read: whether it is one is unknown |
  * | `E_FORMAT_MISMATCH` | info | the extension promises another format than the magic says |
  * | `E_LAYER_FIGURES` | warning | a layer's own allocation, a chain's layer figures or a base sharing could not be computed |
  * | `E_REFERENCE_UNREADABLE` | warning | a configured reference source (libvirt domain directory or XML, path list) cannot be read |
@@ -79,6 +81,20 @@ export function notAnImageFinding(path: string, promised: string | null): Findin
   if (promised === null || promised === 'raw') return null;
   return { code: 'E_NOT_AN_IMAGE', severity: 'warning', depth: null,
     message: `${path}: named like a ${promised} image but has no known magic; not audited` };
+}
+
+/** The finding of a file not named like an image that cannot be read to tell whether it is one. */
+export function unreadableCandidateFinding(path: string, reason: string): FindingRecord {
+  return { code: 'E_CANDIDATE_UNREADABLE', severity: 'warning', depth: null,
+    message: `${reason}; whether it is a disk image is unknown (not audited)` };
+}
+
+/** The finding of a root under which no file is a disk image. */
+export function noImagesFinding(root: string, candidates: number): FindingRecord {
+  const looked = candidates === 1 ? '1 file looked at' : `${candidates} files looked at`;
+  return { code: 'E_ROOT_NO_IMAGES', severity: 'warning', depth: null,
+    message: `${root}: no disk image under this root (${looked}); check the root, include and rawPatterns, `
+      + 'or scan with the --preset of the platform (libvirt, openstack, ovirt, proxmox)' };
 }
 
 /** The finding of a chain that kept changing while it was mapped. */

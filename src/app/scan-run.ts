@@ -26,7 +26,8 @@ import { backingPolicy } from './backing-policy.js';
 import { ExtentSieve } from './extent-sieve.js';
 import { recordLayerFigures } from './layer-figures.js';
 import type { ScanEvent, ScanProgress, ScanSummary } from './scan-events.js';
-import { reachesThreshold } from './scan-findings.js';
+import { RootTally } from './root-tally.js';
+import { noImagesFinding, reachesThreshold } from './scan-findings.js';
 import { toolVersion } from './tool-version.js';
 
 /** How to run a scan. */
@@ -43,13 +44,13 @@ export interface ScanOptions {
 
 /**
  * What mapping results depend on besides the files: reuse needs an equal
- * fingerprint. `recorded` names what a chain state's audit records beyond
+ * fingerprint (the raw patterns decide which files without magic are images). `recorded` names what a chain state's audit records beyond
  * its map, so that runs of an imgaudit that did not record it (file
  * snapshots came with migration 0004) are not reused.
  */
 function fingerprintOf(config: ScanConfig, roots: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify({
-    toolVersion: toolVersion(), roots, followBackingOutsideRoots: config.followBackingOutsideRoots,
+    toolVersion: toolVersion(), roots, rawPatterns: config.rawPatterns, followBackingOutsideRoots: config.followBackingOutsideRoots,
     maxChainDepth: config.maxChainDepth, recorded: ['file-snapshots'],
   })).digest('hex').slice(0, 32);
 }
@@ -76,41 +77,55 @@ class ScanDriver {
     const { config } = this.options;
     const limiter = new Limiter(config.concurrency);
     const sieve = new ExtentSieve(this.context);
+    const tally = new RootTally(roots);
     for await (const item of crawl({ roots, include: config.include, exclude: config.exclude })) {
       if (signal.aborted || limiter.hasFailed) break;
       if (item.kind === 'root-problem') {
         const finding: FindingRecord = { code: item.code, severity: 'error', depth: null, message: item.message };
         this.context.store.runs.addFinding(this.context.runId, item.root, finding);
         this.context.onFinding(item.root, finding);
+        tally.unreadable(item.root);
         continue;
       }
       this.progress.found++;
+      tally.candidate(item.root);
       if (sieve.hold(item)) continue;
       await limiter.whenReady();
       if (signal.aborted || limiter.hasFailed) break;
-      limiter.run(() => this.audit(item));
+      limiter.run(() => this.audit(item, tally));
     }
     this.progress.isCrawlDone = true;
     // Candidates that may be extents of a descriptor: audited once every descriptor has been seen.
     for (const { candidate, isExtent } of signal.aborted || limiter.hasFailed ? [] : sieve.release()) {
       if (isExtent) {
         this.progress.done++;
+        tally.image(candidate.root); // of a descriptor's image
         continue;
       }
       await limiter.whenReady();
       if (signal.aborted || limiter.hasFailed) break;
-      limiter.run(() => this.audit(candidate));
+      limiter.run(() => this.audit(candidate, tally));
     }
     await limiter.idle();
+    if (!signal.aborted && !limiter.hasFailed) this.reportEmptyRoots(tally);
     this.emitProgress();
   }
 
-  private async audit(candidate: Candidate): Promise<void> {
+  private reportEmptyRoots(tally: RootTally): void {
+    for (const { root, candidates } of tally.empty()) {
+      const finding = noImagesFinding(root, candidates);
+      this.context.store.runs.addFinding(this.context.runId, root, finding);
+      this.context.onFinding(root, finding);
+    }
+  }
+
+  private async audit(candidate: Candidate, tally: RootTally): Promise<void> {
     if (this.options.signal.aborted) return;
     try {
       const result = await auditImage(this.context, candidate);
       this.context.store.commitIfDue();
       if (result.kind === 'image') {
+        tally.image(candidate.root);
         this.progress.images++;
         if (result.wasRead) {
           this.progress.read++;
@@ -169,9 +184,10 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
         roots, config, fingerprint, isFull: options.isFull, host: os.hostname(), toolVersion: toolVersion(),
         pid: process.pid, startedAt,
       });
+      const reuseRunId = options.isFull ? undefined : store.runs.lastComplete(fingerprint);
       const context: AuditContext = {
-        store, config, runId, signal,
-        reuseRunId: options.isFull ? undefined : store.runs.lastComplete(fingerprint),
+        store, config, runId, signal, reuseRunId,
+        reusablePaths: reuseRunId === undefined ? new Set() : store.runs.imagePaths(reuseRunId),
         previousRunId: store.runs.lastComplete(),
         open: options.open ?? openImageChain,
         isRawName: globMatcher(config.rawPatterns),

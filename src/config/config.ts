@@ -7,6 +7,7 @@ import { ConfigError } from './config-error.js';
 import {
   type Parser, boolean, duration, integer, nonEmptyString, nullable, oneOf, positiveNumber, stringList,
 } from './parsers.js';
+import { PRESET_NAMES, type PresetName } from './presets.js';
 
 /** How bad a finding is; the exit status follows a threshold over these. */
 export type Severity = 'error' | 'warning' | 'info';
@@ -46,9 +47,11 @@ export interface ReferencesConfig {
 
 /** The effective configuration of a scan (after defaults, file and flags). */
 export interface ScanConfig {
+  /** The platform whose layout sets the defaults of roots, include, exclude, rawPatterns (presets.ts); null: none. */
+  preset: PresetName | null;
   /** Directories (or single image files) to audit; absolute after loading. */
   roots: string[];
-  /** fast-glob patterns, relative to each root, of candidate files. */
+  /** fast-glob patterns, relative to each root, of candidate files (their magic decides what is an image). */
   include: string[];
   /** fast-glob patterns, relative to each root, never visited. */
   exclude: string[];
@@ -71,8 +74,10 @@ export interface ScanConfig {
 
 /** The defaults; `config.example.json` shows them and a test keeps the two equal. */
 export const DEFAULT_CONFIG: Readonly<ScanConfig> = Object.freeze<ScanConfig>({
+  preset: null,
   roots: [],
-  include: ['**/*.qcow2', '**/*.img', '**/*.raw', '**/*.vmdk', '**/*.vhd', '**/*.vhdx', '**/*.vdi', '**/*.qed'],
+  // Every file is a candidate: its first sector tells an image from anything else.
+  include: ['**/*'],
   exclude: [],
   rawPatterns: ['**/*.img', '**/*.raw'],
   database: 'imgaudit.db',
@@ -99,6 +104,7 @@ export type PartialConfig = Partial<Omit<ScanConfig, 'retention' | 'check' | 're
 type Shape = { [key: string]: Parser<unknown> | Shape };
 
 const SHAPE: Shape = {
+  preset: nullable(oneOf(PRESET_NAMES)),
   roots: stringList(),
   include: stringList(1),
   exclude: stringList(),

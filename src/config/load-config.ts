@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_CONFIG, type PartialConfig, type ScanConfig, mergeConfig, validateConfig } from './config.js';
+import { presetLayer } from './presets.js';
 
 /** Where the configuration comes from. */
 export interface ConfigSources {
@@ -50,7 +51,11 @@ function resolvePaths(config: PartialConfig, base: string): PartialConfig {
   return resolved;
 }
 
-/** Throws ConfigError naming the key or flag; never touches anything but the config file. */
+/**
+ * Throws ConfigError naming the key or flag; never touches anything but the
+ * config file. The preset (the flag's, else the file's) is a layer between
+ * the defaults and the file, so the file's and the flags' keys win over it.
+ */
 export function loadConfig(sources: ConfigSources): ScanConfig {
   const layers: PartialConfig[] = [{ database: path.resolve(sources.cwd, DEFAULT_CONFIG.database) }];
   if (sources.file !== undefined) {
@@ -63,5 +68,7 @@ export function loadConfig(sources: ConfigSources): ScanConfig {
     const fromFlags = validateConfig(sources.flags, (key) => names[key] ?? `--${key}`);
     layers.push(resolvePaths(fromFlags, sources.cwd));
   }
+  const preset = layers.reduce<ScanConfig['preset']>((name, layer) => layer.preset !== undefined ? layer.preset : name, null);
+  if (preset !== null) layers.splice(1, 0, presetLayer(preset));
   return mergeConfig(DEFAULT_CONFIG, ...layers);
 }

@@ -1,7 +1,10 @@
 /**
  * Is a candidate file a disk image? Its format comes from its magic, as QEMU
  * probes it; a file with no known magic is a raw image only when its name
- * matches the raw patterns, so arbitrary files are never audited as raw.
+ * matches the raw patterns, so arbitrary files are never audited as raw. A
+ * file that cannot be read is an image that failed when its name says it is
+ * one; otherwise nobody can tell (`unknown`): every file under the roots is a
+ * candidate, and an unreadable log must not turn into a failed image.
  */
 import path from 'node:path';
 import { ImgauditError } from '../errors.js';
@@ -17,7 +20,8 @@ const EXTENSION_FORMATS: Readonly<Record<string, string>> = {
 export type Classification =
   | { kind: 'image'; format: string; extensionFormat: string | null }
   | { kind: 'not-image'; extensionFormat: string | null }
-  | { kind: 'unreadable'; code: string; message: string };
+  | { kind: 'unreadable'; code: string; message: string }
+  | { kind: 'unknown'; code: string; message: string };
 
 /** The format `name`'s extension promises, or null. */
 export function extensionFormat(name: string): string | null {
@@ -32,7 +36,8 @@ export function classify(file: string, relativePath: string, isRawName: (relativ
     format = detectFormat(file);
   } catch (error) {
     if (!(error instanceof ImgauditError)) throw error;
-    return { kind: 'unreadable', code: error.code, message: error.message };
+    const isNamedLikeImage = promised !== null || isRawName(relativePath);
+    return { kind: isNamedLikeImage ? 'unreadable' : 'unknown', code: error.code, message: error.message };
   }
   if (format === 'raw' && !isRawName(relativePath)) return { kind: 'not-image', extensionFormat: promised };
   return { kind: 'image', format, extensionFormat: promised };

@@ -88,6 +88,12 @@ export class RunRepo {
     return this.db.prepare(sql).pluck().get(...args) as number | undefined;
   }
 
+  /** The paths of the images run `runId` recorded (a scan asks the store only about those). */
+  imagePaths(runId: number): Set<string> {
+    return new Set(this.db.prepare('SELECT i.path FROM run_images ri JOIN images i ON i.id = ri.image_id WHERE ri.run_id = ?')
+      .pluck().all(runId) as string[]);
+  }
+
   /** The chain state run `runId` recorded for the image at `path`. */
   chainIdIn(runId: number, path: string): number | undefined {
     return this.chainInRun.get(runId, path) as number | undefined;

@@ -71,8 +71,10 @@ describe.skipIf(!hasQemu)('imgaudit scan (e2e)', () => {
       .map((table) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get()));
     const before = counts();
     const opened = path.join(dir, 'opened.txt');
-    // Leave out the files that are not images: they are probed again (they could have become images).
+    // Leave out the files that are not images: every file is a candidate, and those that are not
+    // images are probed again (they could have become images): one sector each.
     fs.rmSync(abs('vms/fake.qcow2'));
+    const notImages = tree.ignored.map(abs);
     const result = runCli(['scan', '--db', dbFile, tree.root, '--fail-on', 'never'], dir,
       { IMGAUDIT_COUNT_UNDER: tree.root, IMGAUDIT_COUNT_OUT: opened }, ['--import', OPEN_COUNTER]);
     expect(result.status, result.stderr).toBe(0);
@@ -84,7 +86,7 @@ describe.skipIf(!hasQemu)('imgaudit scan (e2e)', () => {
     const openedFiles = fs.readFileSync(opened, 'utf8').split('\n').filter(Boolean);
     // Chains that could not be mapped are retried every run; nothing else is opened.
     expect(openedFiles.filter((file) => !failingTops.includes(file) && !file.includes('missing') && !file.endsWith('pipe')
-      && !file.endsWith('a-directory'))).toEqual([]);
+      && !file.endsWith('a-directory') && !notImages.includes(file))).toEqual([]);
     expect(lastRun()).toMatchObject({ status: 'complete', image_count: 17, new_count: 0, changed_count: 0, read_count: 0 });
     expect(counts()).toEqual(before);
   });

@@ -21,10 +21,14 @@ function builder(yargs: Argv): Argv {
     .example('imgaudit query "SELECT path, disk_usage_bytes FROM latest_image_states ORDER BY 2 DESC LIMIT 5"',
       'the five largest images')
     .example('imgaudit query -p run=3 "SELECT * FROM run_root_totals WHERE run_id = \\$run" --format csv', 'with a parameter')
-    .epilog('Views: run_image_states, run_image_depths, latest_run, latest_image_states, run_root_depth_totals, '
-      + 'image_growth, run_base_usage, run_findings_all, map_entries_expanded, run_totals, run_depth_categories, '
-      + 'run_image_files, run_root_totals, run_format_totals (see the README). Columns named *_bytes show as '
-      + 'IEC sizes in the table format unless --bytes. Exit status: 0 done; 2 an SQL or database error.');
+    .example('imgaudit query "SELECT root, daily_growth_bytes, days_to_full FROM run_root_growth WHERE run_id = '
+      + '(SELECT id FROM latest_run)"', 'growth per root and days until its file system is full')
+    .epilog('Views (docs/sql.md; filter on run_id): latest_run, latest_image_states, run_totals, run_image_states, '
+      + 'run_image_depths, run_layer_figures, run_depth_categories, run_root_totals, run_format_totals, '
+      + 'run_root_depth_totals, run_image_files, run_base_usage, run_findings_all, image_growth, map_entries_expanded; '
+      + 'for capacity planning: run_filesystem_overcommit, run_filesystem_growth, run_root_growth, '
+      + 'run_root_usage_history, run_flatten_candidates. Columns named *_bytes show as IEC sizes in the table format '
+      + 'unless --bytes. Exit status: 0 done; 2 an SQL or database error.');
 }
 
 function params(values: readonly string[]): Record<string, string | number> {

@@ -8,6 +8,7 @@ import { runScan } from '../../app/scan-run.js';
 import type { ScanSummary } from '../../app/scan-events.js';
 import { ConfigError } from '../../config/config-error.js';
 import { loadConfig } from '../../config/load-config.js';
+import { PRESET_NAMES } from '../../config/presets.js';
 import { ImgauditError } from '../../errors.js';
 import { nativeAddonProblem } from '../../io/native-addon.js';
 import { LockError, MigrationError, StoreError } from '../../store/store-error.js';
@@ -17,6 +18,7 @@ import { ScanReporter, type Verbosity } from './scan-progress.js';
 
 /** Flag → config key, and how messages name the flag. */
 const FLAG_KEYS: readonly { flag: string; key: string; name: string }[] = [
+  { flag: 'preset', key: 'preset', name: '--preset' },
   { flag: 'db', key: 'database', name: '--db' },
   { flag: 'concurrency', key: 'concurrency', name: '--concurrency' },
   { flag: 'include', key: 'include', name: '--include' },
@@ -34,13 +36,14 @@ function builder(yargs: Argv): Argv {
   return yargs
     .positional('roots', { describe: 'directories (or image files) to audit; replace the config roots', type: 'string', array: true })
     .option('config', { alias: 'c', type: 'string', describe: 'JSON configuration file (see config.example.json)' })
+    .option('preset', { choices: [...PRESET_NAMES], describe: "the platform's image folders: default root, include, exclude, raw patterns" })
     .option('db', { type: 'string', describe: 'SQLite database file [default: ./imgaudit.db]' })
     .option('concurrency', { alias: 'j', type: 'string', describe: 'chains mapped at once [default: 4]' })
     .option('full', { type: 'boolean', describe: 're-read every chain, even unchanged ones' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing but run-level failures' })
     .option('progress', { type: 'boolean', describe: 'show progress and the summary even when stderr is not a terminal' })
     .conflicts('quiet', 'progress')
-    .option('include', { type: 'string', array: true, nargs: 1, describe: 'glob of candidate files, relative to each root (repeatable)' })
+    .option('include', { type: 'string', array: true, nargs: 1, describe: 'glob of candidate files, relative to each root (repeatable) [default: **/*, the magic decides]' })
     .option('exclude', { type: 'string', array: true, nargs: 1, describe: 'glob of files and directories to skip (repeatable)' })
     .option('raw-pattern', { type: 'string', array: true, nargs: 1, describe: 'glob of files without magic audited as raw (repeatable)' })
     .option('follow-backing-outside-roots', { type: 'boolean', describe: 'follow backing files outside the roots' })
@@ -50,6 +53,7 @@ function builder(yargs: Argv): Argv {
     .example('imgaudit scan /var/lib/libvirt/images', 'audit one storage root into ./imgaudit.db')
     .example('imgaudit scan -c /etc/imgaudit.json --quiet', 'the nightly cron job')
     .example('imgaudit scan --full --db /srv/audit.db /srv/images', 're-read every chain')
+    .example('imgaudit scan --preset openstack', 'Nova: instances/*/disk*, _base/* as raw')
     .epilog('Exit status: 0 done; 1 findings at or above --fail-on (default: an image could not be mapped); '
       + '2 bad arguments or config, database failure, or another scan holds the lock; 130/143 interrupted.\n'
       + 'On a terminal: progress, errors, warnings and a summary on stderr. Otherwise (cron): errors only, '

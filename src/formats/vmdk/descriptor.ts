@@ -28,7 +28,12 @@ export function cString(bytes: Uint8Array, start = 0): string {
 export function isVmdkDescriptor(bytes: Uint8Array): boolean {
   const end = bytes.length;
   let p = 0;
-  const startsWith = (text: string) => p + text.length <= end && text.split('').every((ch, i) => bytes[p + i] === ch.charCodeAt(0));
+  // A byte loop: every candidate file of a scan is probed, most of them text that is no descriptor.
+  const startsWith = (text: string): boolean => {
+    if (p + text.length > end) return false;
+    for (let i = 0; i < text.length; i++) if (bytes[p + i] !== text.charCodeAt(i)) return false;
+    return true;
+  };
   while (p < end) {
     if (bytes[p] === 0x23) { // '#': skip the comment line
       while (p < end && bytes[p] !== 0x0a) p++;
@@ -42,6 +47,7 @@ export function isVmdkDescriptor(bytes: Uint8Array): boolean {
       p++;
       continue;
     }
+    if (!startsWith('version=')) return false;
     return ['1', '2', '3'].some((v) => startsWith(`version=${v}\n`) || startsWith(`version=${v}\r\n`));
   }
   return false;

@@ -109,7 +109,7 @@ describe('runScan', () => {
     const controller = new AbortController();
     const summary = await runScan({
       config: config(root, { concurrency: 1 }), isFull: false, signal: controller.signal,
-      onEvent: (event) => { if (event.kind === 'progress' && event.progress.done >= 2) controller.abort(); },
+      onEvent: (event) => { if (event.kind === 'progress' && event.progress.images >= 2) controller.abort(); },
     });
     expect(summary.status).toBe('interrupted');
     expect(summary.images).toBeGreaterThanOrEqual(2);
