@@ -16,8 +16,15 @@ export interface Qcow2Layout {
   extendedL2: boolean;
 }
 
+/** empty: nothing written; half / nearly-full: one write over 50% / 95% of it, then random operations. */
+export type BaseFill = 'random' | 'empty' | 'half' | 'nearly-full';
+
 export interface ReclaimChain {
-  base: { file: string; format: 'qcow2' | 'raw'; sizeBytes: number; layout: Qcow2Layout | null; hasBackingFile: boolean };
+  base: {
+    file: string; format: 'qcow2' | 'raw'; sizeBytes: number; layout: Qcow2Layout | null; hasBackingFile: boolean;
+    /** How much of a qcow2 base is written before the top is made. */
+    fill: BaseFill;
+  };
   top: { file: string; sizeBytes: number; layout: Qcow2Layout };
   siblings: string[];
   /** bash lines that build everything. */
@@ -75,7 +82,7 @@ export function generateReclaimChain(rng: Rng): ReclaimChain {
   let base: ReclaimChain['base'];
   if (isRaw) {
     const size = rng.chance(0.5) ? baseSize : Math.ceil(baseSize / 512) * 512;
-    base = { file: 'base.raw', format: 'raw', sizeBytes: size, layout: null, hasBackingFile: false };
+    base = { file: 'base.raw', format: 'raw', sizeBytes: size, layout: null, hasBackingFile: false, fill: 'random' };
     lines.push(`truncate -s ${size} base.raw`);
     lines.push(qemuIo('base.raw', 'raw', ops(rng, size, 4 * KiB, rng.int(0, 6))));
     // No unwritten extents (their SEEK_DATA answer depends on the page cache).
@@ -85,7 +92,8 @@ export function generateReclaimChain(rng: Rng): ReclaimChain {
     const size = Math.ceil(baseSize / 512) * 512;
     // Sometimes a three-layer chain: the backing file has a backing file of its own.
     const hasBackingFile = rng.chance(0.2);
-    base = { file: 'base.qcow2', format: 'qcow2', sizeBytes: size, layout: l, hasBackingFile };
+    const fill = rng.weighted<BaseFill>([['random', 4], ['empty', 2], ['half', 2], ['nearly-full', 2]]);
+    base = { file: 'base.qcow2', format: 'qcow2', sizeBytes: size, layout: l, hasBackingFile, fill };
     if (hasBackingFile) {
       const lowerSize = rng.chance(0.5) ? size : Math.ceil(size * (0.5 + rng.float()) / 512) * 512;
       lines.push(createQcow2('lower.qcow2', lowerSize, layout(rng, true)));
@@ -93,8 +101,13 @@ export function generateReclaimChain(rng: Rng): ReclaimChain {
     }
     const prealloc = !hasBackingFile && rng.chance(0.1);
     lines.push(createQcow2('base.qcow2', size, l, hasBackingFile ? { file: 'lower.qcow2', format: 'qcow2' } : undefined, prealloc));
+    if (fill === 'half' || fill === 'nearly-full') {
+      const written = Math.floor((size * (fill === 'half' ? 0.5 : 0.95)) / 512) * 512;
+      const start = Math.floor(rng.int(0, size - written) / 512) * 512;
+      lines.push(qemuIo('base.qcow2', 'qcow2', [`write -P ${rng.int(1, 255)} ${start} ${written}`]));
+    }
     // A compressed write needs a cluster not yet allocated.
-    lines.push(qemuIo('base.qcow2', 'qcow2', ops(rng, size, l.clusterBytes, rng.int(0, 6), !prealloc)));
+    if (fill !== 'empty') lines.push(qemuIo('base.qcow2', 'qcow2', ops(rng, size, l.clusterBytes, rng.int(0, 6), !prealloc && fill === 'random')));
   }
   const qemuBaseSize = Math.ceil(base.sizeBytes / 512) * 512;
   const topSize = rng.weighted<number>([

@@ -79,3 +79,41 @@ export function copySparse(fromDir: string, toDir: string): void {
     if (fs.statSync(path.join(fromDir, name)).isFile()) runOk(['cp', '--sparse=always', name, path.join(toDir, name)], fromDir);
   }
 }
+
+/** What `qemu-img check --output=json` says of a qcow2 file: image end offset and data clusters. */
+export function qemuCheck(dir: string, file: string): { imageEndOffset: number; allocatedClusters: number } {
+  const out = JSON.parse(runOk(['qemu-img', 'check', '--output=json', '-f', 'qcow2', file], dir)) as Record<string, unknown>;
+  // qemu-img leaves out the counts that are 0.
+  return { imageEndOffset: Number(out['image-end-offset'] ?? 0), allocatedClusters: Number(out['allocated-clusters'] ?? 0) };
+}
+
+/**
+ * Host clusters of a qcow2 file with a nonzero refcount (data and
+ * metadata), read straight from its header, refcount table and blocks:
+ * qemu-img check counts data clusters only.
+ */
+export function refcountedClusters(dir: string, file: string): number {
+  const buf = fs.readFileSync(path.join(dir, file));
+  const version = buf.readUInt32BE(4);
+  const clusterBits = buf.readUInt32BE(20);
+  const clusterBytes = 2 ** clusterBits;
+  const tableOffset = Number(buf.readBigUInt64BE(48));
+  const tableClusters = buf.readUInt32BE(56);
+  const bits = 2 ** (version >= 3 ? buf.readUInt32BE(96) : 4);
+  const perBlock = (clusterBytes * 8) / bits;
+  let count = 0;
+  for (let index = 0; index < (tableClusters * clusterBytes) / 8; index++) {
+    const block = Number(buf.readBigUInt64BE(tableOffset + index * 8) & ~0x1ffn);
+    if (block === 0) continue;
+    for (let i = 0; i < perBlock; i++) {
+      let value = 0n;
+      if (bits >= 8) {
+        for (let b = 0; b < bits / 8; b++) value = value * 256n + BigInt(buf[block + (i * bits) / 8 + b] ?? 0);
+      } else {
+        value = BigInt(((buf[block + Math.floor((i * bits) / 8)] ?? 0) >> ((i * bits) % 8)) & ((1 << bits) - 1));
+      }
+      if (value !== 0n) count++;
+    }
+  }
+  return count;
+}

@@ -18,12 +18,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { baseSharing, estimateCommit, shadowedBytes } from '../../src/map/reclaim/index.js';
+import { HostFile } from '../../src/io/host-file.js';
+import { readQcow2HostLayout } from '../../src/formats/qcow2/host-layout.js';
+import { type ByteRange, baseSharing, estimateCommit, shadowedBytes } from '../../src/map/reclaim/index.js';
 import { deriveSeed, formatSeed, Rng, seedFromEnv } from '../support/prng.js';
 import { hasQemu, runSync } from '../support/qemu.js';
 import { generateReclaimChain, type ReclaimChain } from './reclaim-chains.js';
 import {
-  type Cell, cells, copySparse, diskUsageBytes, hostBackedBytes, qemuMapEntries, specCategory, toMapEntry,
+  type Cell, cells, copySparse, diskUsageBytes, hostBackedBytes, qemuCheck, qemuMapEntries, refcountedClusters, specCategory,
+  toMapEntry,
 } from './reclaim-oracle.js';
 import { shell, tempDir } from './support.js';
 
@@ -37,11 +40,14 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 /** st_blocks growth next to host-backed growth, printed at the end (metadata overhead). */
 const usage: string[] = [];
+/** How the host figures (data + metadata, end offset) came out, per chain: exact, range or null. */
+const hostTally = { exact: 0, allocatedRange: 0, endRange: 0, none: 0, failed: 0 };
 
 function describeChain(c: ReclaimChain): string {
   const l = (x: ReclaimChain['top']['layout']): string => `c=${x.clusterBytes} v=${x.compat}${x.extendedL2 ? ' extl2' : ''}`;
   const lower = c.base.hasBackingFile ? 'qcow2 <- ' : '';
-  const base = c.base.layout === null ? `raw ${c.base.sizeBytes}` : `${lower}qcow2 ${c.base.sizeBytes} ${l(c.base.layout)}`;
+  const base = c.base.layout === null ? `raw ${c.base.sizeBytes}`
+    : `${lower}qcow2 ${c.base.sizeBytes} ${l(c.base.layout)} ${c.base.fill}`;
   return `${base} <- qcow2 ${c.top.sizeBytes} ${l(c.top.layout)}`;
 }
 
@@ -49,6 +55,7 @@ describe.skipIf(!hasQemu)(`reclaim figures against qemu-img (LIVE_SEED=${formatS
   const root = tempDir('reclaim');
   afterAll(() => {
     if (usage.length > 0) console.log(`host-backed growth vs st_blocks growth (bytes):\n${usage.join('\n')}`);
+    console.log(`commit host figures (stored facts): ${JSON.stringify(hostTally)}`);
     if (KEEP) console.log(`kept: ${root}`);
     else fs.rmSync(root, { recursive: true, force: true });
   });
@@ -131,9 +138,14 @@ function checkCommit(dir: string, commitDir: string, chain: ReclaimChain, contex
   const topAlone = qemuMapEntries(commitDir, top.file, 'qcow2', true).map(toMapEntry);
   const baseAlone = qemuMapEntries(commitDir, base.file, base.format, true).map(toMapEntry);
   const topUsage = diskUsageBytes(commitDir, top.file);
+  const isQcow2 = base.format === 'qcow2';
+  const hostFile = isQcow2 ? HostFile.open(path.join(commitDir, base.file)) : null;
+  const layout = hostFile === null ? undefined : readQcow2HostLayout(hostFile);
+  hostFile?.close();
   const knownBacking = {
     format: base.format, clusterSizeBytes: base.layout?.clusterBytes ?? null, virtualSizeBytes: base.sizeBytes,
-    hasBackingFile: base.hasBackingFile, ...(base.layout ? { qcow2Compat: base.layout.compat, extendedL2: base.layout.extendedL2 } : {}),
+    hasBackingFile: base.hasBackingFile,
+    ...(base.layout ? { qcow2Compat: base.layout.compat, extendedL2: base.layout.extendedL2, layout } : {}),
   };
   const knownTop = {
     diskUsageBytes: topUsage, virtualSizeBytes: top.sizeBytes, format: 'qcow2',
@@ -151,10 +163,13 @@ function checkCommit(dir: string, commitDir: string, chain: ReclaimChain, contex
 
   const beforeBytes = hostBackedBytes(commitDir, base.file, base.format);
   const usageBefore = diskUsageBytes(commitDir, base.file);
+  const checkBefore = isQcow2 ? qemuCheck(commitDir, base.file) : null;
+  const refcountedBefore = isQcow2 ? refcountedClusters(commitDir, base.file) : 0;
   const commit = runSync(['qemu-img', 'commit', '-q', '-f', 'qcow2', top.file], commitDir);
   if (commit.code !== 0) {
     // E.g. growing a v2 backing file whose own backing file is longer needs zero writes v2 cannot do.
     usage.push(`${describeChain(chain)}: qemu-img commit failed: ${commit.stderr.trim()}`);
+    hostTally.failed++;
     expect([full, stored, minimal], `${context}\nqemu-img commit failed: ${commit.stderr}`).toEqual([null, null, null]);
     return;
   }
@@ -173,4 +188,37 @@ function checkCommit(dir: string, commitDir: string, chain: ReclaimChain, contex
     expect(estimate.backingGrowthBytes, `${repro}\n(${name} facts)`).toBe(growthBytes);
     expect(estimate.topFreedBytes).toBe(topUsage);
   }
+  if (!isQcow2) {
+    for (const estimate of [full, stored, minimal]) expect(estimate?.host).toBeUndefined();
+    return;
+  }
+  // The host figures: qemu-img check's data clusters and image end offset, and the refcounted clusters.
+  const clusterBytes = base.layout!.clusterBytes;
+  const checkAfter = qemuCheck(commitDir, base.file);
+  const real = {
+    dataGrowthBytes: (checkAfter.allocatedClusters - checkBefore!.allocatedClusters) * clusterBytes,
+    allocatedGrowthBytes: (refcountedClusters(commitDir, base.file) - refcountedBefore) * clusterBytes,
+    endGrowthBytes: checkAfter.imageEndOffset - checkBefore!.imageEndOffset,
+  };
+  const hostRepro = `${repro}\nreal host growth ${JSON.stringify(real)}\nlayout ${JSON.stringify(layout)}`;
+  const within = (range: ByteRange, value: number, what: string): void => {
+    expect(value >= range.min && value <= range.max, `${hostRepro}\n${what} ${value} outside ${JSON.stringify(range)}`).toBe(true);
+  };
+  for (const [name, estimate] of [['full', full], ['stored', stored]] as const) {
+    if (estimate === null) continue;
+    expect(estimate.host, `${hostRepro}\n(${name}): host figures without the layout`).not.toBeUndefined();
+    const host = estimate.host;
+    if (host === null || host === undefined) continue;
+    expect(host.dataGrowthBytes, `${hostRepro}\n(${name}) data growth`).toBe(real.dataGrowthBytes);
+    within(host.allocatedGrowthBytes, real.allocatedGrowthBytes, `(${name}) allocated growth`);
+    within(host.endGrowthBytes, real.endGrowthBytes, `(${name}) end offset growth`);
+    expect(host.allocatedGrowthBytes.min - host.metadataGrowthBytes.min).toBe(host.dataGrowthBytes);
+  }
+  // Without the layout (the signature's facts only) there are no host figures.
+  expect(minimal?.host).toBeUndefined();
+  const host = stored?.host;
+  if (host === null || host === undefined) hostTally.none++;
+  else if (host.allocatedGrowthBytes.min !== host.allocatedGrowthBytes.max) hostTally.allocatedRange++;
+  else if (host.endGrowthBytes.min !== host.endGrowthBytes.max) hostTally.endRange++;
+  else hostTally.exact++;
 }

@@ -13,6 +13,7 @@
  * and raw backing files, and on a qcow2 backing file of unknown cluster size.
  */
 import type { MapEntry } from '../map-entry.js';
+import { type CommitHostGrowth, L2Touches, type Qcow2HostLayout, commitHostGrowth } from './commit-host.js';
 import { CommitPieces } from './commit-pieces.js';
 import { possibleSliceSpansBytes } from './l2-slices.js';
 import { type CutVariant, type MirrorParams, pieceSteps } from './mirror-steps.js';
@@ -23,6 +24,12 @@ export interface CommitEstimate {
   backingGrowthBytes: number;
   /** The top's disk usage, freed when the top is deleted after the commit. */
   topFreedBytes: number;
+  /**
+   * With `CommitBacking.layout` only: the growth of the qcow2 backing
+   * file's host clusters, data and metadata (commit-host.ts); null when it
+   * cannot be bounded.
+   */
+  host?: CommitHostGrowth | null;
 }
 
 /** The backing file (depth 1). Optional facts, when given, make more estimates exact. */
@@ -35,6 +42,8 @@ export interface CommitBacking {
   /** qcow2 compat level ('0.10' or '1.1'). */
   qcow2Compat?: string;
   extendedL2?: boolean;
+  /** qcow2: its L1 and refcount tables' layout, for the metadata the commit allocates. */
+  layout?: Qcow2HostLayout;
 }
 
 /** The top (depth 0). */
@@ -59,6 +68,7 @@ interface Variant {
   length: number | 'tight';
   delta: TargetDelta;
   risky: boolean;
+  touches: L2Touches | undefined;
 }
 
 /**
@@ -92,9 +102,13 @@ export function estimateCommit(
   const alignedByG = params.targetClusterBytes === null || params.targetClusterBytes <= params.granularityBytes;
   const variants = makeVariants(top, backing, params, isRaw, alignedByG, hiddenEdges);
   const lengths: (number | 'tight')[] = top.virtualSizeBytes !== undefined ? [top.virtualSizeBytes] : ['tight', Number.POSITIVE_INFINITY];
-  const runs: Variant[] = variants.flatMap((cuts) => lengths.map((length) => ({
-    cuts, length, risky: false, delta: new TargetDelta(unitBytes, oldSizeBytes, unitBefore.get),
-  })));
+  const layout = isRaw || backing.extendedL2 === undefined ? undefined : backing.layout;
+  const runs: Variant[] = variants.flatMap((cuts) => lengths.map((length) => {
+    const delta = new TargetDelta(unitBytes, oldSizeBytes, unitBefore.get);
+    const touches = layout === undefined ? undefined : new L2Touches(layout, backing.extendedL2 === true);
+    delta.onOp = touches?.onOp;
+    return { cuts, length, risky: false, delta, touches };
+  }));
   const keepFromBytes = Math.max(0, (Math.ceil(oldSizeBytes / unitBytes) - 1) * unitBytes);
   for (const piece of pieces.pieces()) {
     // Keep the backing's spans from the first unit this piece can touch (and the old last unit, for `finish`).
@@ -117,6 +131,8 @@ export function estimateCommit(
   }
   const topEndBytes = Math.ceil(pieces.topEndBytes / SECTOR_BYTES) * SECTOR_BYTES;
   let growthBytes: number | undefined;
+  let host: string | undefined;
+  let hostGrowth: CommitHostGrowth | null = null;
   for (const run of runs) {
     const lengthBytes = run.length === 'tight' ? topEndBytes : run.length;
     const newSizeBytes = Math.max(oldSizeBytes, lengthBytes);
@@ -125,9 +141,22 @@ export function estimateCommit(
     const delta = run.delta.finish(newSizeBytes);
     if (run.risky || run.delta.touchedUnknown || (growthBytes !== undefined && delta !== growthBytes)) return null;
     growthBytes = delta;
+    if (layout !== undefined && run.touches !== undefined && run.delta.touchedCompressed) {
+      hostGrowth = null;
+      host = 'differs';
+    } else if (layout !== undefined && run.touches !== undefined) {
+      // Every layout still possible must agree on the host figures too.
+      const got = commitHostGrowth(layout, backing.extendedL2 === true, run.touches, run.delta.allocatedUnits,
+        run.delta.freedUnits, newSizeBytes);
+      const key = JSON.stringify(got);
+      hostGrowth = host === undefined || host === key ? got : null;
+      host = host === undefined || host === key ? key : 'differs';
+    }
   }
   if (growthBytes === undefined) return null;
-  return { backingGrowthBytes: growthBytes, topFreedBytes: top.diskUsageBytes };
+  const estimate: CommitEstimate = { backingGrowthBytes: growthBytes, topFreedBytes: top.diskUsageBytes };
+  if (layout !== undefined) estimate.host = hostGrowth;
+  return estimate;
 }
 
 function isClusterSize(value: number | null): boolean {
@@ -194,10 +223,12 @@ function unitStates(pieces: CommitPieces, unitBytes: number, oldSizeBytes: numbe
     let hostBackedBytes = 0;
     let hostBacked = false;
     let coveredBytes = 0;
+    let compressed = false;
     if (to > from) {
       for (const span of pieces.backing.spansIn(from, to)) {
         const overlapBytes = Math.min(span.endBytes, to) - Math.max(span.startBytes, from);
         coveredBytes += overlapBytes;
+        if (span.value.compressed) compressed = true;
         if (!span.value.hostBacked) continue;
         hostBacked = true;
         hostBackedBytes += overlapBytes;
@@ -206,7 +237,7 @@ function unitStates(pieces: CommitPieces, unitBytes: number, oldSizeBytes: numbe
     // A qcow2 cluster is host-backed whole, even where only part of it is listed (present entries only).
     if (hostBacked && !isRaw) hostBackedBytes = to - from;
     const known = hostBacked || !gapsMayHideClusters || coveredBytes === Math.max(0, to - from);
-    state = { known, hostBacked, hostBackedBytes };
+    state = { known, hostBacked, hostBackedBytes, compressed };
     memo.set(unit, state);
     return state;
   };

@@ -27,6 +27,8 @@ export interface BackingStatus {
   data: boolean;
   /** Guest bytes with host storage: an offset (qcow2), data (raw: allocated in the file system). */
   hostBacked: boolean;
+  /** qcow2 data without an offset: a compressed cluster (its host cluster may be shared). */
+  compressed: boolean;
 }
 
 /** A piece [startBytes, endBytes) of dirty chunks. */
@@ -63,7 +65,10 @@ export class CommitPieces {
       (e) => ({ present: e.present, data: e.data }))[Symbol.iterator]());
     const hostBacked = isRawBacking ? (e: MapEntry) => e.data : (e: MapEntry) => e.offsetBytes !== undefined;
     this.backing = new SpanWindow(layerSpans(backingEntries, 'backing map',
-      (e) => ({ held: isHeld(e), present: e.present, data: e.data, hostBacked: hostBacked(e) }))[Symbol.iterator]());
+      (e) => ({
+        held: isHeld(e), present: e.present, data: e.data, hostBacked: hostBacked(e),
+        compressed: !isRawBacking && e.present && e.data && e.offsetBytes === undefined,
+      }))[Symbol.iterator]());
   }
 
   /** The dirty pieces in order; the caller may release both windows up to each piece's start. */

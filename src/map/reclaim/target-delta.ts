@@ -23,12 +23,15 @@ export interface UnitBefore {
   hostBacked: boolean;
   /** Its host-backed guest bytes below the backing's old size. */
   hostBackedBytes: number;
+  /** Holds a compressed cluster (qcow2): what rewriting it frees cannot be told. */
+  compressed?: boolean;
 }
 
 interface PendingUnit {
   unit: number;
   kind: MirrorOpKind;
   beforeBytes: number;
+  wasHostBacked: boolean;
 }
 
 export class TargetDelta {
@@ -40,6 +43,14 @@ export class TargetDelta {
   private oldLastUnitTouched = false;
   /** An operation touched a unit whose state the map could not tell. */
   touchedUnknown = false;
+  /** An operation touched a compressed cluster. */
+  touchedCompressed = false;
+  /** Units a copy gives host storage they had not (qcow2: data clusters allocated). */
+  allocatedUnits = 0;
+  /** Units a zero write takes host storage from (qcow2: data clusters freed). */
+  freedUnits = 0;
+  /** Operations by guest range, for what else they touch (qcow2: the L2 tables; see commit-host.ts). */
+  onOp: ((op: MirrorOp) => void) | undefined;
 
   constructor(
     private readonly unitBytes: number,
@@ -49,6 +60,7 @@ export class TargetDelta {
 
   /** Operations must come in start order. */
   apply(op: MirrorOp): void {
+    this.onOp?.(op);
     const U = this.unitBytes;
     const first = op.kind === 'copy' ? Math.floor(op.startBytes / U) : Math.ceil(op.startBytes / U);
     const end = op.kind === 'copy' ? Math.ceil(op.endBytes / U) : Math.floor(op.endBytes / U);
@@ -56,7 +68,8 @@ export class TargetDelta {
       this.settle(Number.POSITIVE_INFINITY);
       const before = this.before(unit);
       if (!before.known) this.touchedUnknown = true;
-      this.pending = { unit, kind: op.kind, beforeBytes: before.hostBackedBytes };
+      if (before.compressed === true) this.touchedCompressed = true;
+      this.pending = { unit, kind: op.kind, beforeBytes: before.hostBackedBytes, wasHostBacked: before.hostBacked };
       this.lastUnit = unit;
       if (unit === this.oldLastUnit) this.oldLastUnitTouched = true;
     }
@@ -85,6 +98,8 @@ export class TargetDelta {
     if (pending === undefined) return;
     const afterBytes = pending.kind === 'copy' ? this.visibleBytes(pending.unit, newSizeBytes) : 0;
     this.settledBytes += afterBytes - pending.beforeBytes;
+    if (pending.kind === 'copy' && !pending.wasHostBacked) this.allocatedUnits++;
+    if (pending.kind === 'zero' && pending.wasHostBacked) this.freedUnits++;
     this.pending = undefined;
   }
 

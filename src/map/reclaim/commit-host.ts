@@ -1,0 +1,165 @@
+/**
+ * What `qemu-img commit` (QEMU 7.2) adds to a qcow2 backing file's host
+ * clusters: the data clusters the mirror's copies allocate and its zero
+ * writes free (target-delta.ts), plus the metadata qcow2 allocates on the
+ * way — an L2 table for every L1 entry an operation touches that has none
+ * (get_cluster_table: writes, zero writes and discards alike), a larger L1
+ * table when the file grows to the top's size (qcow2_grow_l1_table: new
+ * table allocated, old one freed) and a refcount block for every refcount
+ * range new clusters land in that has none (alloc_refcount_block).
+ *
+ * Counts of data clusters, L2 and L1 tables are exact. Where new clusters
+ * land is not: the allocator fills free clusters first (first fit from the
+ * lowest freed cluster), the mirror's 16 requests in flight finish in any
+ * order, and a refcount block allocated for a request's first cluster
+ * leaves that request's clusters as a hole. So the refcount blocks needed
+ * and the image end offset are given as a range [min, max], equal when
+ * they cannot differ (no free clusters before or during the commit, no new
+ * refcount block). A commit that needs a larger refcount table, or a file
+ * whose refcounts the layout cannot vouch for, gets no figure (null).
+ */
+import type { Qcow2HostLayout } from '../../formats/qcow2/host-layout.js';
+import type { MirrorOp } from './mirror-steps.js';
+
+export type { Qcow2HostLayout };
+
+/** A byte figure that is exact when min === max. */
+export interface ByteRange {
+  min: number;
+  max: number;
+}
+
+export interface CommitHostGrowth {
+  /** Data clusters allocated minus freed, in bytes. Exact. */
+  dataGrowthBytes: number;
+  /** L2 tables, L1 table growth and refcount blocks, in bytes. */
+  metadataGrowthBytes: ByteRange;
+  /** data + metadata: the growth of the host clusters in use (qemu-img check's refcounted clusters). */
+  allocatedGrowthBytes: ByteRange;
+  /** The growth of the image end offset (qemu-img check's image-end-offset). */
+  endGrowthBytes: ByteRange;
+}
+
+/** Collects the L1 indexes the commit's operations touch that have no L2 table yet. */
+export class L2Touches {
+  readonly newL1 = new Set<number>();
+  private readonly l1SpanBytes: number;
+  private lastIndex = -1;
+
+  constructor(private readonly layout: Qcow2HostLayout, extendedL2: boolean) {
+    const entryBits = extendedL2 ? 4 : 3;
+    this.l1SpanBytes = 2 ** (2 * layout.clusterBits - entryBits);
+  }
+
+  readonly onOp = (op: MirrorOp): void => {
+    if (op.endBytes <= op.startBytes) return;
+    const first = Math.floor(op.startBytes / this.l1SpanBytes);
+    const last = Math.floor((op.endBytes - 1) / this.l1SpanBytes);
+    for (let index = Math.max(first, this.lastIndex); index <= last; index++) {
+      if (!inRanges(this.layout.usedL1, index)) this.newL1.add(index);
+    }
+    this.lastIndex = Math.max(this.lastIndex, last);
+  };
+
+  /** L1 entries a file of `sizeBytes` needs (size_to_l1). */
+  l1EntriesFor(sizeBytes: number): number {
+    return Math.ceil(sizeBytes / this.l1SpanBytes);
+  }
+}
+
+const MAX_IO_BYTES = 1024 * 1024;
+const L2_CACHE_ENTRY_MAX_BYTES = 4096;
+
+/**
+ * The host growth of a commit that allocates `allocatedUnits` data clusters,
+ * frees `freedUnits`, touches the L1 indexes of `touches` and grows the
+ * file to `newSizeBytes`; null when it cannot be bounded (see above).
+ */
+export function commitHostGrowth(
+  layout: Qcow2HostLayout,
+  extendedL2: boolean,
+  touches: L2Touches,
+  allocatedUnits: number,
+  freedUnits: number,
+  newSizeBytes: number,
+): CommitHostGrowth | null {
+  if (!layout.plain) return null;
+  const clusterBytes = 2 ** layout.clusterBits;
+  const l2Tables = touches.newL1.size;
+  // Truncate runs first: a larger L1 table replaces the old one (exact size).
+  const l1Needed = touches.l1EntriesFor(newSizeBytes);
+  const l1Grows = l1Needed > layout.l1Entries;
+  const l1NewClusters = l1Grows ? Math.ceil((l1Needed * 8) / clusterBytes) : 0;
+  const l1OldClusters = l1Grows ? Math.ceil((layout.l1Entries * 8) / clusterBytes) : 0;
+  const newClusters = allocatedUnits + l2Tables + l1NewClusters;
+  const freedClusters = freedUnits + l1OldClusters;
+  const holesBefore = layout.endCluster - layout.allocatedClusters;
+
+  const perBlock = 2 ** (layout.clusterBits + 3 - layout.refcountOrder);
+  // Every refcount range below the end must have its block (else a hole there could need one).
+  const endBlock = Math.ceil(layout.endCluster / perBlock);
+  if (countMissing(layout.usedRefcountBlocks, 0, endBlock) > 0) return null;
+  // Refcount blocks needed for a file ending at cluster `end`.
+  const blocksFor = (end: number): number | null => {
+    const last = Math.ceil(end / perBlock);
+    if (last > layout.refcountTableEntries) return null; // the refcount table would grow
+    return countMissing(layout.usedRefcountBlocks, endBlock, last);
+  };
+  // Fewest: every free cluster refilled, nothing left as a hole.
+  const packed = layout.allocatedClusters - freedClusters + newClusters;
+  const blocksMin = fixpoint((r) => blocksFor(Math.max(layout.endCluster, packed + r)));
+  // Most: nothing refilled, every new block leaving one request's clusters behind.
+  const sliceEntries = Math.min(clusterBytes, L2_CACHE_ENTRY_MAX_BYTES) / (extendedL2 ? 16 : 8);
+  const requestClusters = Math.max(1, Math.min(sliceEntries, Math.ceil(MAX_IO_BYTES / clusterBytes) + 1));
+  const appended = layout.endCluster + newClusters;
+  const blocksMax = fixpoint((r) => blocksFor(appended + r * (1 + requestClusters)));
+  if (blocksMin === null || blocksMax === null) return null;
+
+  const metadataFixed = l2Tables + l1NewClusters - l1OldClusters;
+  const dataClusters = allocatedUnits - freedUnits;
+  const quiet = holesBefore === 0 && freedClusters === 0 && blocksMax === 0;
+  // Frees can lower the end (image-end-offset is where the last cluster in use ends).
+  const endMin = packed + blocksMin;
+  const endMax = quiet ? appended : appended + blocksMax * (1 + requestClusters);
+  return {
+    dataGrowthBytes: dataClusters * clusterBytes,
+    metadataGrowthBytes: { min: (metadataFixed + blocksMin) * clusterBytes, max: (metadataFixed + blocksMax) * clusterBytes },
+    allocatedGrowthBytes: {
+      min: (dataClusters + metadataFixed + blocksMin) * clusterBytes,
+      max: (dataClusters + metadataFixed + blocksMax) * clusterBytes,
+    },
+    endGrowthBytes: { min: (endMin - layout.endCluster) * clusterBytes, max: (endMax - layout.endCluster) * clusterBytes },
+  };
+}
+
+/** The least r with f(r) = r (f grows with r); null when f has no answer. */
+function fixpoint(f: (r: number) => number | null): number | null {
+  let r = 0;
+  for (let i = 0; i < 64; i++) {
+    const next = f(r);
+    if (next === null) return null;
+    if (next <= r) return r;
+    r = next;
+  }
+  return null;
+}
+
+function inRanges(ranges: Qcow2HostLayout['usedL1'], index: number): boolean {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const [from, to] = ranges[mid]!;
+    if (index < from) hi = mid;
+    else if (index >= to) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** Indexes in [from, to) not covered by `ranges`. */
+function countMissing(ranges: Qcow2HostLayout['usedL1'], from: number, to: number): number {
+  let covered = 0;
+  for (const [a, b] of ranges) covered += Math.max(0, Math.min(b, to) - Math.max(a, from));
+  return Math.max(0, to - from) - covered;
+}
