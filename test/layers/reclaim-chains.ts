@@ -14,6 +14,8 @@ export interface Qcow2Layout {
   clusterBytes: number;
   compat: '0.10' | '1.1';
   extendedL2: boolean;
+  /** v3 only; 16 (QEMU's default) unless said. */
+  refcountBits?: number;
 }
 
 /** empty: nothing written; half / nearly-full: one write over 50% / 95% of it, then random operations. */
@@ -41,6 +43,7 @@ function layout(rng: Rng, allowV2: boolean): Qcow2Layout {
 function createQcow2(file: string, size: number, l: Qcow2Layout, backing?: { file: string; format: string }, prealloc = false): string {
   const opts = [`cluster_size=${l.clusterBytes}`, `compat=${l.compat}`];
   if (l.extendedL2) opts.push('extended_l2=on');
+  if (l.refcountBits !== undefined) opts.push(`refcount_bits=${l.refcountBits}`);
   if (prealloc) opts.push('preallocation=metadata');
   const b = backing === undefined ? '' : ` -b ${backing.file} -F ${backing.format}`;
   return `qemu-img create -q -f qcow2 -o ${opts.join(',')}${b} ${file} ${size}`;
@@ -89,6 +92,8 @@ export function generateReclaimChain(rng: Rng): ReclaimChain {
     lines.push('cp --sparse=always base.raw base.tmp && mv base.tmp base.raw');
   } else {
     const l = layout(rng, true);
+    // Other refcount widths change how many clusters a refcount block covers.
+    if (l.compat === '1.1' && rng.chance(0.25)) l.refcountBits = rng.pick([1, 2, 4, 8, 32, 64]);
     const size = Math.ceil(baseSize / 512) * 512;
     // Sometimes a three-layer chain: the backing file has a backing file of its own.
     const hasBackingFile = rng.chance(0.2);

@@ -41,10 +41,11 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 /** st_blocks growth next to host-backed growth, printed at the end (metadata overhead). */
 const usage: string[] = [];
 /** How the host figures (data + metadata, end offset) came out, per chain: exact, range or null. */
-const hostTally = { exact: 0, allocatedRange: 0, endRange: 0, none: 0, failed: 0 };
+const hostTally = { exact: 0, allocatedRange: 0, endRange: 0, hostNull: 0, estimateNull: 0, raw: 0, failed: 0 };
 
 function describeChain(c: ReclaimChain): string {
-  const l = (x: ReclaimChain['top']['layout']): string => `c=${x.clusterBytes} v=${x.compat}${x.extendedL2 ? ' extl2' : ''}`;
+  const l = (x: ReclaimChain['top']['layout']): string =>
+    `c=${x.clusterBytes} v=${x.compat}${x.extendedL2 ? ' extl2' : ''}${x.refcountBits === undefined ? '' : ` rc=${x.refcountBits}`}`;
   const lower = c.base.hasBackingFile ? 'qcow2 <- ' : '';
   const base = c.base.layout === null ? `raw ${c.base.sizeBytes}`
     : `${lower}qcow2 ${c.base.sizeBytes} ${l(c.base.layout)} ${c.base.fill}`;
@@ -189,6 +190,7 @@ function checkCommit(dir: string, commitDir: string, chain: ReclaimChain, contex
     expect(estimate.topFreedBytes).toBe(topUsage);
   }
   if (!isQcow2) {
+    hostTally.raw++;
     for (const estimate of [full, stored, minimal]) expect(estimate?.host).toBeUndefined();
     return;
   }
@@ -217,7 +219,10 @@ function checkCommit(dir: string, commitDir: string, chain: ReclaimChain, contex
   // Without the layout (the signature's facts only) there are no host figures.
   expect(minimal?.host).toBeUndefined();
   const host = stored?.host;
-  if (host === null || host === undefined) hostTally.none++;
+  usage.push(`  host: ${JSON.stringify(host)} real ${JSON.stringify(real)} holes ${layout!.endCluster - layout!.allocatedClusters}`
+    + ` plain ${layout!.plain}`);
+  if (host === undefined) hostTally.estimateNull++;
+  else if (host === null) hostTally.hostNull++;
   else if (host.allocatedGrowthBytes.min !== host.allocatedGrowthBytes.max) hostTally.allocatedRange++;
   else if (host.endGrowthBytes.min !== host.endGrowthBytes.max) hostTally.endRange++;
   else hostTally.exact++;

@@ -11,11 +11,10 @@
  * Counts of data clusters, L2 and L1 tables are exact. Where new clusters
  * land is not: the allocator fills free clusters first (first fit from the
  * lowest freed cluster), the mirror's 16 requests in flight finish in any
- * order, and a refcount block allocated for a request's first cluster
- * leaves that request's clusters as a hole. So the refcount blocks needed
- * and the image end offset are given as a range [min, max], equal when
- * they cannot differ (no free clusters before or during the commit, no new
- * refcount block). A commit that needs a larger refcount table, or a file
+ * order. So the refcount blocks needed and the image end offset are
+ * given as a range [min, max]: from "every free cluster refilled" to
+ * "every new cluster appended", equal when the file has no free cluster
+ * before or during the commit. A commit that needs a larger refcount table, or a file
  * whose refcounts the layout cannot vouch for, gets no figure (null).
  */
 import type { Qcow2HostLayout } from '../../formats/qcow2/host-layout.js';
@@ -67,9 +66,6 @@ export class L2Touches {
   }
 }
 
-const MAX_IO_BYTES = 1024 * 1024;
-const L2_CACHE_ENTRY_MAX_BYTES = 4096;
-
 /**
  * The host growth of a commit that allocates `allocatedUnits` data clusters,
  * frees `freedUnits`, touches the L1 indexes of `touches` and grows the
@@ -93,7 +89,6 @@ export function commitHostGrowth(
   const l1OldClusters = l1Grows ? Math.ceil((layout.l1Entries * 8) / clusterBytes) : 0;
   const newClusters = allocatedUnits + l2Tables + l1NewClusters;
   const freedClusters = freedUnits + l1OldClusters;
-  const holesBefore = layout.endCluster - layout.allocatedClusters;
 
   const perBlock = 2 ** (layout.clusterBits + 3 - layout.refcountOrder);
   // Every refcount range below the end must have its block (else a hole there could need one).
@@ -108,19 +103,17 @@ export function commitHostGrowth(
   // Fewest: every free cluster refilled, nothing left as a hole.
   const packed = layout.allocatedClusters - freedClusters + newClusters;
   const blocksMin = fixpoint((r) => blocksFor(Math.max(layout.endCluster, packed + r)));
-  // Most: nothing refilled, every new block leaving one request's clusters behind.
-  const sliceEntries = Math.min(clusterBytes, L2_CACHE_ENTRY_MAX_BYTES) / (extendedL2 ? 16 : 8);
-  const requestClusters = Math.max(1, Math.min(sliceEntries, Math.ceil(MAX_IO_BYTES / clusterBytes) + 1));
+  // Most: nothing refilled, every new cluster appended. (A refcount block allocated for a
+  // request leaves no hole: update_refcount retries the same clusters first.)
   const appended = layout.endCluster + newClusters;
-  const blocksMax = fixpoint((r) => blocksFor(appended + r * (1 + requestClusters)));
+  const blocksMax = fixpoint((r) => blocksFor(appended + r));
   if (blocksMin === null || blocksMax === null) return null;
 
   const metadataFixed = l2Tables + l1NewClusters - l1OldClusters;
   const dataClusters = allocatedUnits - freedUnits;
-  const quiet = holesBefore === 0 && freedClusters === 0 && blocksMax === 0;
-  // Frees can lower the end (image-end-offset is where the last cluster in use ends).
-  const endMin = packed + blocksMin;
-  const endMax = quiet ? appended : appended + blocksMax * (1 + requestClusters);
+  // Only frees can lower the end (image-end-offset: where the last cluster in use ends).
+  const endMin = freedClusters === 0 ? Math.max(layout.endCluster, packed + blocksMin) : packed + blocksMin;
+  const endMax = appended + blocksMax;
   return {
     dataGrowthBytes: dataClusters * clusterBytes,
     metadataGrowthBytes: { min: (metadataFixed + blocksMin) * clusterBytes, max: (metadataFixed + blocksMax) * clusterBytes },
