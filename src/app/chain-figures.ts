@@ -4,9 +4,10 @@
  * its backing file.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { isSameFile, statIdentity } from '../crawl/file-identity.js';
 import type { CategoryBytes } from '../map/own-allocation.js';
-import type { CommitBacking, CommitTop } from '../map/reclaim/index.js';
-import type { ChainLayerRow, PendingChain } from '../store/chain-figures-repo.js';
+import type { CommitBacking, CommitEstimate, CommitTop, Qcow2HostLayout } from '../map/reclaim/index.js';
+import type { ChainLayerRow, CommitFigures, PendingChain } from '../store/chain-figures-repo.js';
 import { type LayerFiguresPass, Memo, UNITS_PER_TURN, isRunLevel, messageOf } from './layer-figures-pass.js';
 
 const NONE: CategoryBytes = Object.freeze({ dataBytes: 0, zeroBytes: 0, preallocatedBytes: 0 });
@@ -29,7 +30,8 @@ function qcow2Facts(layer: ChainLayerRow): { qcow2Compat?: string; extendedL2?: 
 
 class ChainFigures {
   private readonly shadowMemo = new Memo<CategoryBytes>();
-  private readonly commitMemo = new Memo<number | null>();
+  private readonly commitMemo = new Memo<CommitFigures | null>();
+  private readonly layoutMemo = new Memo<Qcow2HostLayout | null>();
 
   constructor(private readonly pass: LayerFiguresPass) {}
 
@@ -56,7 +58,7 @@ class ChainFigures {
     const repo = this.pass.repo.chainFigures;
     const layers = repo.chainLayers(chain.chainId);
     let isComplete = layers.every((layer) => layer.ownMapId !== null);
-    let commit: number | null = null;
+    let commit: CommitFigures | null = null;
     try {
       for (const layer of layers) {
         if (layer.ownMapId === null) continue;
@@ -89,12 +91,16 @@ class ChainFigures {
   }
 
   /**
-   * `qemu-img commit` of the top into its backing file, dry: the bytes the
-   * backing file would gain; null without a backing file or an exact estimate.
+   * `qemu-img commit` of the top into its backing file, dry: what the
+   * backing file would gain; null without a backing file. A qcow2 backing
+   * file's metadata layout is read from the file (when it is still the
+   * state the scan recorded) for the metadata the commit allocates.
    */
-  private commit(layers: readonly ChainLayerRow[]): number | null {
+  private commit(layers: readonly ChainLayerRow[]): CommitFigures | null {
     const [top, backing] = layers;
-    if (top?.ownMapId == null || backing?.ownMapId == null || backing.virtualSizeBytes === null) return null;
+    if (backing === undefined) return null;
+    const unknown: CommitFigures = { growth: null, dataGrowthBytes: null, endGrowth: null };
+    if (top?.ownMapId == null || backing.ownMapId == null || backing.virtualSizeBytes === null) return unknown;
     const { reader } = this.pass.repo;
     const topMapId = top.ownMapId;
     const backingMapId = backing.ownMapId;
@@ -107,12 +113,48 @@ class ChainFigures {
       ...(top.virtualSizeBytes === null ? {} : { virtualSizeBytes: top.virtualSizeBytes }),
       ...(top.format === 'qcow2' ? { extendedL2: qcow2Facts(top).extendedL2 } : {}),
     };
-    const key = JSON.stringify([topMapId, backingMapId, backingFacts, topFacts]);
-    const growth = this.commitMemo.get(key, () =>
-      this.pass.c.estimateCommit(reader.entries(topMapId, 'own'), reader.entries(backingMapId, 'own'), backingFacts, topFacts)?.backingGrowthBytes ?? null);
+    // The layout depends on the file state only: the backing's files row stands for it in the key.
+    const key = JSON.stringify([topMapId, backingMapId, backing.fileId, backingFacts, topFacts]);
+    const figures = this.commitMemo.get(key, () => {
+      const layout = backing.format === 'qcow2' ? this.layout(backing) : null;
+      const facts = layout === null ? backingFacts : { ...backingFacts, layout };
+      return commitFigures(this.pass.c.estimateCommit(reader.entries(topMapId, 'own'), reader.entries(backingMapId, 'own'), facts,
+        topFacts), backing.format === 'raw');
+    });
     reader.closeAll();
-    return growth;
+    return figures;
   }
+
+  /** A qcow2 file's L1/refcount layout, read now; null when unreadable or no longer the state the scan saw. */
+  private layout(file: ChainLayerRow): Qcow2HostLayout | null {
+    return this.layoutMemo.get(String(file.fileId), () => {
+      const recorded = this.pass.repo.chainFigures.fileState(file.fileId);
+      const isCurrent = (): boolean => {
+        const now = statIdentity(file.path);
+        return recorded !== undefined && now !== null && isSameFile(now, recorded);
+      };
+      if (!isCurrent()) return null;
+      let layout: Qcow2HostLayout;
+      try {
+        layout = this.pass.c.readQcow2HostLayoutAt(file.path);
+      } catch {
+        return null; // the host figures are unknown; the data figure does not need them
+      }
+      return isCurrent() ? layout : null;
+    });
+  }
+}
+
+/** The stored figures of an estimate (raw backing files: host-backed bytes are all there is). */
+function commitFigures(estimate: CommitEstimate | null, isRaw: boolean): CommitFigures {
+  if (estimate === null) return { growth: null, dataGrowthBytes: null, endGrowth: null };
+  if (isRaw) {
+    const growth = estimate.backingGrowthBytes;
+    return { growth: { min: growth, max: growth }, dataGrowthBytes: growth, endGrowth: null };
+  }
+  const host = estimate.host ?? null;
+  if (host === null) return { growth: null, dataGrowthBytes: null, endGrowth: null };
+  return { growth: host.allocatedGrowthBytes, dataGrowthBytes: host.dataGrowthBytes, endGrowth: host.endGrowthBytes };
 }
 
 /** Stores the shadowed bytes and commit estimate of every chain state of the run without layer figures. */

@@ -14,9 +14,10 @@ import type { ScanStore } from '../store/scan-store.js';
  * unchanged re-scan (mostly Node's start-up) does not pay for loading them.
  */
 const compute = async () => {
-  const [extents, own, reclaim] = await Promise.all([
-    import('../io/extents.js'), import('../map/own-allocation.js'), import('../map/reclaim/index.js')]);
-  return { ...extents, ...own, ...reclaim };
+  const [extents, own, reclaim, hostLayout] = await Promise.all([
+    import('../io/extents.js'), import('../map/own-allocation.js'), import('../map/reclaim/index.js'),
+    import('../formats/qcow2/host-layout.js')]);
+  return { ...extents, ...own, ...reclaim, ...hostLayout };
 };
 type Compute = Awaited<ReturnType<typeof compute>>;
 

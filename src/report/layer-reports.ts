@@ -36,6 +36,9 @@ export function reclaimFigures(image: Pick<ImageRecord, 'diskUsageBytes'>, extra
   return {
     deleteFreesBytes, commitGrowthBytes,
     commitFreesBytes: commitGrowthBytes === null ? null : deleteFreesBytes - commitGrowthBytes,
+    commitGrowthMinBytes: extras.commitGrowthMinBytes, commitGrowthMaxBytes: extras.commitGrowthMaxBytes,
+    commitDataGrowthBytes: extras.commitDataGrowthBytes,
+    commitEndGrowthMinBytes: extras.commitEndGrowthMinBytes, commitEndGrowthMaxBytes: extras.commitEndGrowthMaxBytes,
   };
 }
 

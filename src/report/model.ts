@@ -96,8 +96,20 @@ export interface LayerReport {
 export interface ReclaimFigures {
   /** Disk usage of the image file and of its top layer's external data files. */
   deleteFreesBytes: number;
-  /** Host bytes the backing file would gain from `qemu-img commit`; null when unknown or there is no backing file. */
+  /**
+   * Host bytes the backing file would gain from `qemu-img commit`, data and
+   * metadata (L2 tables, L1 growth, refcount blocks); null when not exact,
+   * unknown or there is no backing file.
+   */
   commitGrowthBytes: number | null;
+  /** The range the growth is known to lie in (equal when exact; null when unknown). */
+  commitGrowthMinBytes: number | null;
+  commitGrowthMaxBytes: number | null;
+  /** The data part of the growth alone (qcow2: data clusters allocated minus freed). */
+  commitDataGrowthBytes: number | null;
+  /** Growth range of a qcow2 backing file's image end offset (its apparent size); null when unknown or not qcow2. */
+  commitEndGrowthMinBytes: number | null;
+  commitEndGrowthMaxBytes: number | null;
   /** deleteFrees − commitGrowth: what a commit (then deleting the overlay) frees; null when commitGrowth is. */
   commitFreesBytes: number | null;
 }

@@ -6,6 +6,7 @@
 import type { CategoryRow } from './allocation-repo.js';
 import type { Db, Statement } from './db.js';
 import { PAGE_ROWS } from './pass-work-lists.js';
+import type { FileState } from './records.js';
 
 /** A chain state of the run whose layer figures are not computed yet. */
 export interface PendingChain {
@@ -31,12 +32,29 @@ export interface ChainLayerRow {
   ownMapId: number | null;
 }
 
+/** A byte figure known to lie in [min, max] (exact when equal). */
+export interface BytesRange {
+  min: number;
+  max: number;
+}
+
+/** The commit dry run of a chain state's top into its backing file, as stored on its chains row. */
+export interface CommitFigures {
+  /** Growth of the backing file's host bytes in use, data and metadata; null: unknown. */
+  growth: BytesRange | null;
+  /** The data part of it alone; null: unknown. */
+  dataGrowthBytes: number | null;
+  /** Growth of a qcow2 backing file's image end offset; null: unknown or not qcow2. */
+  endGrowth: BytesRange | null;
+}
+
 /** Prepared statements over the chain states' layer figures. */
 export class ChainFiguresRepo {
   private readonly pendingChainsStmt: Statement;
   private readonly layersOfChain: Statement;
   private readonly updateLayer: Statement;
   private readonly updateChain: Statement;
+  private readonly fileStateStmt: Statement;
 
   /** Needs the TEMP work tables (createWorkLists). */
   constructor(db: Db) {
@@ -56,7 +74,13 @@ export class ChainFiguresRepo {
       UPDATE chain_layers SET shadowed_data_bytes = ?, shadowed_zero_bytes = ?, shadowed_preallocated_bytes = ?
       WHERE chain_id = ? AND depth = ?`);
     this.updateChain = db.prepare(`
-      UPDATE chains SET commit_growth_bytes = ?, has_layer_figures = ? WHERE id = ?`);
+      UPDATE chains SET commit_growth_bytes = ?, commit_growth_min_bytes = ?, commit_growth_max_bytes = ?,
+                        commit_data_growth_bytes = ?, commit_end_growth_min_bytes = ?, commit_end_growth_max_bytes = ?,
+                        has_layer_figures = ?
+      WHERE id = ?`);
+    this.fileStateStmt = db.prepare(`
+      SELECT path, dev, ino, size_bytes AS sizeBytes, allocated_bytes AS allocatedBytes, mtime_ns AS mtimeNs, ctime_ns AS ctimeNs
+      FROM files WHERE id = ?`).safeIntegers(true);
   }
 
   /** The next page of the run's mapped chain states without layer figures, after chain id `afterId`. */
@@ -74,8 +98,21 @@ export class ChainFiguresRepo {
     this.updateLayer.run(shadowed.dataBytes, shadowed.zeroBytes, shadowed.preallocatedBytes, chainId, depth);
   }
 
-  /** Stores a chain state's commit growth estimate; `isComplete` marks its layer figures done. */
-  saveChainFigures(chainId: number, commitGrowthBytes: number | null, isComplete: boolean): void {
-    this.updateChain.run(commitGrowthBytes, isComplete ? 1 : 0, chainId);
+  /** The identity a files row records (to tell whether the file changed since). */
+  fileState(fileId: number): FileState | undefined {
+    const row = this.fileStateStmt.get(fileId) as Record<keyof FileState, bigint | string> | undefined;
+    if (row === undefined) return undefined;
+    return {
+      path: row.path as string, dev: Number(row.dev), ino: Number(row.ino), sizeBytes: Number(row.sizeBytes),
+      allocatedBytes: Number(row.allocatedBytes), mtimeNs: row.mtimeNs as bigint, ctimeNs: row.ctimeNs as bigint,
+    };
+  }
+
+  /** Stores a chain state's commit figures (null: no backing file); `isComplete` marks its layer figures done. */
+  saveChainFigures(chainId: number, commit: CommitFigures | null, isComplete: boolean): void {
+    const exact = commit?.growth !== null && commit?.growth !== undefined && commit.growth.min === commit.growth.max
+      ? commit.growth.min : null;
+    this.updateChain.run(exact, commit?.growth?.min ?? null, commit?.growth?.max ?? null, commit?.dataGrowthBytes ?? null,
+      commit?.endGrowth?.min ?? null, commit?.endGrowth?.max ?? null, isComplete ? 1 : 0, chainId);
   }
 }

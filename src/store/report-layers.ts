@@ -35,8 +35,19 @@ export interface LayerRow {
 /** Per image of a run: what its chain state says beyond the per-depth bytes. */
 export interface ChainExtrasRow {
   imageId: number;
-  /** Host bytes `qemu-img commit` of the top into its backing file would add to it (null: unknown or no backing). */
+  /**
+   * Host bytes `qemu-img commit` of the top into its backing file would add
+   * to it, data and metadata (null: not exact, unknown or no backing), and
+   * the range it is known to lie in (min = max when exact).
+   */
   commitGrowthBytes: number | null;
+  commitGrowthMinBytes: number | null;
+  commitGrowthMaxBytes: number | null;
+  /** The data part alone. */
+  commitDataGrowthBytes: number | null;
+  /** Growth range of a qcow2 backing file's image end offset. */
+  commitEndGrowthMinBytes: number | null;
+  commitEndGrowthMaxBytes: number | null;
   /** 1 once the post-scan pass computed the chain's layer figures. */
   hasLayerFigures: number;
   /** Disk usage of the external data files of the top layer (each once). */
@@ -120,7 +131,10 @@ export function runLayerRows(db: Db, runId: number): LayerRow[] {
 /** Per image of run `runId`: commit growth, whether layer figures exist, extra files' disk usage, mtime. */
 export function runChainExtras(db: Db, runId: number): ChainExtrasRow[] {
   return db.prepare(`
-    SELECT ri.image_id AS imageId, c.commit_growth_bytes AS commitGrowthBytes, c.has_layer_figures AS hasLayerFigures,
+    SELECT ri.image_id AS imageId, c.commit_growth_bytes AS commitGrowthBytes, c.commit_growth_min_bytes AS commitGrowthMinBytes,
+           c.commit_growth_max_bytes AS commitGrowthMaxBytes, c.commit_data_growth_bytes AS commitDataGrowthBytes,
+           c.commit_end_growth_min_bytes AS commitEndGrowthMinBytes, c.commit_end_growth_max_bytes AS commitEndGrowthMaxBytes,
+           c.has_layer_figures AS hasLayerFigures,
            coalesce((SELECT sum(ef.allocated_bytes) FROM chain_extra_files ce JOIN files ef ON ef.id = ce.file_id
                      WHERE ce.chain_id = c.id AND ce.depth = 0), 0) AS extraDiskUsageBytes,
            f.mtime_ns / 1000000 AS mtimeMs

@@ -7,7 +7,7 @@
  * table and every refcount block (2 bytes per host cluster at the default
  * refcount width) — never the L2 tables.
  */
-import type { HostFile } from '../../io/host-file.js';
+import { HostFile } from '../../io/host-file.js';
 import { readQcow2Header } from './header.js';
 import * as S from './spec.js';
 
@@ -108,5 +108,15 @@ class RangeBuilder {
     const last = this.ranges[this.ranges.length - 1];
     if (last !== undefined && last[1] === index) last[1] = index + 1;
     else this.ranges.push([index, index + 1]);
+  }
+}
+
+/** Opens `path`, reads its layout and closes it. */
+export function readQcow2HostLayoutAt(path: string): Qcow2HostLayout {
+  const file = HostFile.open(path);
+  try {
+    return readQcow2HostLayout(file);
+  } finally {
+    file.close();
   }
 }

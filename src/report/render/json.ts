@@ -68,6 +68,9 @@ export function reportImageJson(image: ReportImage): object {
     reclaim: image.reclaim === null ? null : {
       deleteFrees: image.reclaim.deleteFreesBytes, commitGrowth: image.reclaim.commitGrowthBytes,
       commitFrees: image.reclaim.commitFreesBytes,
+      commitGrowthMin: image.reclaim.commitGrowthMinBytes, commitGrowthMax: image.reclaim.commitGrowthMaxBytes,
+      commitDataGrowth: image.reclaim.commitDataGrowthBytes,
+      commitEndGrowthMin: image.reclaim.commitEndGrowthMinBytes, commitEndGrowthMax: image.reclaim.commitEndGrowthMaxBytes,
     },
     growthPerDay: image.growthPerDayBytes,
   };

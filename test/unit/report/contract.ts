@@ -70,7 +70,10 @@ export const LAYER = object({
 export const REPORT_IMAGE = object({
   ...(IMAGE_SHAPE()),
   chain: arrayOf(LAYER),
-  reclaim: nullOr(object({ deleteFrees: nonNegativeInt, commitGrowth: nullOr(nonNegativeInt), commitFrees: nullOr(int) })),
+  reclaim: nullOr(object({
+    deleteFrees: nonNegativeInt, commitGrowth: nullOr(int), commitFrees: nullOr(int), commitGrowthMin: nullOr(int),
+    commitGrowthMax: nullOr(int), commitDataGrowth: nullOr(int), commitEndGrowthMin: nullOr(int), commitEndGrowthMax: nullOr(int),
+  })),
   growthPerDay: nullOr(int),
 });
 

@@ -51,8 +51,9 @@ export function setShadowed(db: Db, runId: number, imagePath: string, depth: num
 
 /** Marks the chain of `imagePath` in run `runId` as having layer figures, with a commit growth. */
 export function setChainFigures(db: Db, runId: number, imagePath: string, commitGrowthBytes: number | null): void {
-  db.prepare('UPDATE chains SET has_layer_figures = 1, commit_growth_bytes = ? WHERE id = ?')
-    .run(commitGrowthBytes, chainIdIn(db, runId, imagePath));
+  db.prepare(`UPDATE chains SET has_layer_figures = 1, commit_growth_bytes = ?, commit_growth_min_bytes = ?,
+                commit_growth_max_bytes = ?, commit_data_growth_bytes = ? WHERE id = ?`)
+    .run(commitGrowthBytes, commitGrowthBytes, commitGrowthBytes, commitGrowthBytes, chainIdIn(db, runId, imagePath));
 }
 
 /** A base sharing of run `runId`: the base file and its overlays (image paths). */

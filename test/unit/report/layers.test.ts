@@ -166,7 +166,9 @@ describe('per-layer figures, reclaim and bases', () => {
         visible: { dataBytes: 2 * MiB, zeroBytes: MiB, preallocatedBytes: 0 },
         shadowed: { dataBytes: MiB, zeroBytes: 0, preallocatedBytes: 0 } },
     ]);
-    expect(top.reclaim).toEqual({ deleteFreesBytes: MiB, commitGrowthBytes: 512 * 1024, commitFreesBytes: 512 * 1024 });
+    expect(top.reclaim).toEqual({ deleteFreesBytes: MiB, commitGrowthBytes: 512 * 1024, commitFreesBytes: 512 * 1024,
+      commitGrowthMinBytes: 512 * 1024, commitGrowthMaxBytes: 512 * 1024, commitDataGrowthBytes: 512 * 1024,
+      commitEndGrowthMinBytes: null, commitEndGrowthMaxBytes: null });
     const c = report().images.find((i) => i.path === `${A}/c.qcow2`)!;
     expect(c.chain[0]).toMatchObject({ own: null, trueOwn: null, shadowed: null, visible: { dataBytes: MiB } });
     expect(c.reclaim).toBeNull();
@@ -192,7 +194,8 @@ describe('per-layer figures, reclaim and bases', () => {
     expect(top.chain[1]).toEqual({ depth: 1, path: `${A}/snap.qcow2`, format: 'qcow2', diskUsage: MiB,
       own: { data: 3 * MiB, zero: MiB, preallocated: 0 }, trueOwn: { data: 2 * MiB, zero: MiB, preallocated: MiB },
       visible: { data: 2 * MiB, zero: MiB, preallocated: 0 }, shadowed: { data: MiB, zero: 0, preallocated: 0 } });
-    expect(top.reclaim).toEqual({ deleteFrees: MiB, commitGrowth: 524288, commitFrees: 524288 });
+    expect(top.reclaim).toEqual({ deleteFrees: MiB, commitGrowth: 524288, commitFrees: 524288, commitGrowthMin: 524288,
+      commitGrowthMax: 524288, commitDataGrowth: 524288, commitEndGrowthMin: null, commitEndGrowthMax: null });
     expect(value.bases[0]).toEqual({ path: `${A}/shared.qcow2`, format: 'qcow2', diskUsage: MiB, own: { data: 3 * MiB, zero: MiB, preallocated: 0 },
       overlayCount: 2, read: 3 * MiB, shared: MiB, unread: MiB,
       overlays: [{ path: `${A}/o1.qcow2`, read: 2 * MiB, unique: MiB }, { path: `${A}/o2.qcow2`, read: 2 * MiB, unique: MiB }] });
@@ -207,7 +210,7 @@ describe('per-layer figures, reclaim and bases', () => {
     expect(layers!.rows.find((r) => r[0] === `${A}/top.qcow2` && r[1] === 1)).toEqual([`${A}/top.qcow2`, 1, `${A}/snap.qcow2`, 'qcow2', MiB,
       3 * MiB, MiB, 0, 2 * MiB, MiB, MiB, 2 * MiB, MiB, 0, MiB, 0, 0]);
     expect(shadowed!.rows.map((r) => [r[0], r[1], r.at(-1)])).toEqual([[`${A}/o1.qcow2`, 1, 2 * MiB], [`${A}/top.qcow2`, 1, MiB]]);
-    expect(reclaim!.rows).toEqual([[`${A}/top.qcow2`, 'snap.qcow2', MiB, 512 * 1024, 512 * 1024]]);
+    expect(reclaim!.rows).toEqual([[`${A}/top.qcow2`, 'snap.qcow2', MiB, 512 * 1024, 512 * 1024, 512 * 1024]]);
     expect(bases!.rows).toEqual([[`${A}/shared.qcow2`, 'qcow2', 2, MiB, 3 * MiB, MiB, 0, 3 * MiB, MiB, 2 * MiB, MiB]]);
     expect(overlays!.rows).toEqual([[`${A}/shared.qcow2`, `${A}/o1.qcow2`, 2 * MiB, MiB], [`${A}/shared.qcow2`, `${A}/o2.qcow2`, 2 * MiB, MiB]]);
   });
