@@ -17,6 +17,7 @@ import {
   mappedByFilefrag, qemuAloneMap, qemuChain, qemuChainMap, readAt, sharing, shadowedBytes, total, trueBytes, unwrittenByFilefrag,
 } from './layer-estate.js';
 import { readDb, requireBuild, runCli } from './scan-support.js';
+import { qemuCheck, refcountedClusters } from '../layers/reclaim-oracle.js';
 
 interface LayerFigureRow {
   path: string; depth: number; layer_path: string; layer_format: string;
@@ -145,26 +146,51 @@ describe.skipIf(!hasQemu)('per-layer figures (e2e)', () => {
   });
 
   it('commit growth: what a real `qemu-img commit` of the top adds to its backing file, on copies of the estate', () => {
-    const chains = query<{ path: string; commit_growth_bytes: number | null }>(`
-      SELECT i.path, c.commit_growth_bytes FROM run_images ri JOIN images i ON i.id = ri.image_id
+    interface CommitRow {
+      path: string; commit_growth_bytes: number | null; commit_growth_min_bytes: number | null; commit_growth_max_bytes: number | null;
+      commit_data_growth_bytes: number | null; commit_end_growth_min_bytes: number | null; commit_end_growth_max_bytes: number | null;
+    }
+    const chains = query<CommitRow>(`
+      SELECT i.path, c.commit_growth_bytes, c.commit_growth_min_bytes, c.commit_growth_max_bytes, c.commit_data_growth_bytes,
+             c.commit_end_growth_min_bytes, c.commit_end_growth_max_bytes
+      FROM run_images ri JOIN images i ON i.id = ri.image_id
       JOIN chains c ON c.id = ri.chain_id WHERE ri.run_id = 1 AND c.layer_count > 1 ORDER BY i.path`);
     expect(chains.map((c) => path.relative(estate.root, c.path))).toEqual(
       ['clipov.qcow2', 'deep/d0.qcow2', 'deep/d1.qcow2', 'outov.qcow2', 'ov1.qcow2', 'ov2.qcow2', 'ov3.qcow2', 'rawov.qcow2']);
-    // Host-backed bytes of a layer mapped alone: guest bytes with a host offset (qcow2), data blocks (raw).
-    const hostBacked = (file: string, format: string) => qemuAloneMap(file, format)
-      .filter((e) => (format === 'raw' ? e.data : e.offset !== undefined)).reduce((sum, e) => sum + e.length, 0);
-    for (const { path: top, commit_growth_bytes: stored } of chains) {
-      expect(stored, top).not.toBeNull();
+    // Host-backed bytes of a raw file: its data blocks. A qcow2 file: its refcounted clusters (data and metadata)
+    // and qemu-img check's data clusters and image end offset.
+    const hostBacked = (file: string) => qemuAloneMap(file, 'raw').filter((e) => e.data).reduce((sum, e) => sum + e.length, 0);
+    const qcow2Host = (file: string) => {
+      const check = qemuCheck(path.dirname(file), path.basename(file));
+      const clusterBytes = 2 ** fs.readFileSync(file).readUInt32BE(20);
+      return { refcounted: refcountedClusters(path.dirname(file), path.basename(file)) * clusterBytes,
+        data: check.allocatedClusters * clusterBytes, end: check.imageEndOffset };
+    };
+    for (const row of chains) {
+      const top = row.path;
+      expect(row.commit_growth_min_bytes, top).not.toBeNull();
+      expect(row.commit_growth_bytes, top).toBe(row.commit_growth_min_bytes === row.commit_growth_max_bytes ? row.commit_growth_min_bytes : null);
       const copy = fs.mkdtempSync(path.join(estate.dir, 'commit-'));
       execFileSync('cp', ['-a', '--sparse=auto', estate.root, estate.outside, copy]);
       const topCopy = path.join(copy, 'images', path.relative(estate.root, top));
       const [, backing] = qemuChain(topCopy);
-      const before = hostBacked(backing!.filename, backing!.format);
+      const isRaw = backing!.format === 'raw';
+      const before = isRaw ? { refcounted: hostBacked(backing!.filename), data: hostBacked(backing!.filename), end: 0 } : qcow2Host(backing!.filename);
       runOk(['qemu-img', 'commit', '-q', topCopy], copy);
-      expect(stored, top).toBe(hostBacked(backing!.filename, backing!.format) - before);
+      const after = isRaw ? { refcounted: hostBacked(backing!.filename), data: hostBacked(backing!.filename), end: 0 } : qcow2Host(backing!.filename);
+      const growth = after.refcounted - before.refcounted;
+      expect(growth, top).toBeGreaterThanOrEqual(row.commit_growth_min_bytes!);
+      expect(growth, top).toBeLessThanOrEqual(row.commit_growth_max_bytes!);
+      expect(row.commit_data_growth_bytes, top).toBe(after.data - before.data);
+      if (isRaw) {
+        expect([row.commit_end_growth_min_bytes, row.commit_end_growth_max_bytes], top).toEqual([null, null]);
+      } else {
+        expect(after.end - before.end, top).toBeGreaterThanOrEqual(row.commit_end_growth_min_bytes!);
+        expect(after.end - before.end, top).toBeLessThanOrEqual(row.commit_end_growth_max_bytes!);
+      }
       fs.rmSync(copy, { recursive: true, force: true });
     }
-    // ov2 writes 2 MiB where its base holds nothing; d1 1 MiB beyond what d2 holds; ov1 only over the base's data.
+    // ov2 writes 2 MiB where its base holds nothing (under an L2 table it has); d1 1 MiB beyond what d2 holds; ov1 only over the base's data.
     const growth = (image: string) => chains.find((c) => c.path === abs(image))!.commit_growth_bytes;
     expect([growth('ov2.qcow2'), growth('deep/d1.qcow2'), growth('ov1.qcow2')]).toEqual([2 << 20, 1 << 20, 0]);
   });
