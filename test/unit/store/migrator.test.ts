@@ -75,3 +75,34 @@ describe('migrate', () => {
     db.close();
   });
 });
+
+describe('0007_split_commit_growth', () => {
+  it('drops the data-only commit figures of qcow2 backing files and keeps raw ones as min, max and data', () => {
+    const db = freshDb();
+    const all = loadMigrations();
+    migrate(db, all.filter((migration) => migration.name < '0007'));
+    const file = db.prepare(`INSERT INTO files (path, dev, ino, size_bytes, allocated_bytes, mtime_ns, ctime_ns, format)
+      VALUES (?, 1, ?, 0, 0, 0, 0, ?)`);
+    const chain = db.prepare(`INSERT INTO chains (key, top_file_id, layer_count, commit_growth_bytes, has_layer_figures)
+      VALUES (?, ?, 2, ?, 1)`);
+    const layer = db.prepare('INSERT INTO chain_layers (chain_id, depth, file_id) VALUES (?, ?, ?)');
+    const top = Number(file.run('/top.qcow2', 1, 'qcow2').lastInsertRowid);
+    const chainOf = (key: string, backingFormat: string, growth: number | null): number => {
+      const backing = Number(file.run(`/${key}.${backingFormat}`, 100 + key.length, backingFormat).lastInsertRowid);
+      const id = Number(chain.run(key, top, growth).lastInsertRowid);
+      layer.run(id, 0, top);
+      layer.run(id, 1, backing);
+      return id;
+    };
+    const overQcow2 = chainOf('q', 'qcow2', 65536);
+    const overRaw = chainOf('raw', 'raw', -4096);
+    const unknown = chainOf('none', 'raw', null);
+    expect(migrate(db, all).filter((name) => name >= '0007')).toContain('0007_split_commit_growth.sql');
+    const row = (id: number) => db.prepare(`SELECT commit_growth_bytes, commit_growth_min_bytes, commit_growth_max_bytes,
+      commit_data_growth_bytes, commit_end_growth_min_bytes, commit_end_growth_max_bytes FROM chains WHERE id = ?`).raw().get(id);
+    expect(row(overQcow2)).toEqual([null, null, null, null, null, null]);
+    expect(row(overRaw)).toEqual([-4096, -4096, -4096, -4096, null, null]);
+    expect(row(unknown)).toEqual([null, null, null, null, null, null]);
+    db.close();
+  });
+});
