@@ -134,13 +134,13 @@ class ChainFigures {
         return recorded !== undefined && now !== null && isSameFile(now, recorded);
       };
       if (!isCurrent()) return null;
-      let layout: Qcow2HostLayout;
+      let layout: Qcow2HostLayout | null;
       try {
         layout = this.pass.c.readQcow2HostLayoutAt(file.path);
       } catch {
-        return null; // the host figures are unknown; the data figure does not need them
+        return null; // the host figures are unknown (stored as NULL)
       }
-      return isCurrent() ? layout : null;
+      return layout !== null && isCurrent() ? layout : null;
     });
   }
 }

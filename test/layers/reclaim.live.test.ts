@@ -150,7 +150,7 @@ function checkCommit(dir: string, commitDir: string, chain: ReclaimChain, contex
   const topUsage = diskUsageBytes(commitDir, top.file);
   const isQcow2 = base.format === 'qcow2';
   const hostFile = isQcow2 ? HostFile.open(path.join(commitDir, base.file)) : null;
-  const layout = hostFile === null ? undefined : readQcow2HostLayout(hostFile);
+  const layout = hostFile === null ? undefined : readQcow2HostLayout(hostFile) ?? undefined;
   hostFile?.close();
   const knownBacking = {
     format: base.format, clusterSizeBytes: base.layout?.clusterBytes ?? null, virtualSizeBytes: base.sizeBytes,

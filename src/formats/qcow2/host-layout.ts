@@ -39,10 +39,15 @@ export interface Qcow2HostLayout {
 }
 
 const OFFSET_MASK_HI = 0x00ffffff;
+/** Refcount blocks read at most (bytes): 2 PiB of host file at 64 KiB clusters, 16 GiB at 512 bytes. */
+export const MAX_REFCOUNT_BYTES_READ = 64 * 1024 * 1024;
 const COPIED_HI = 0x80000000;
 
-/** Reads the layout; throws what readAt throws on an unreadable file. */
-export function readQcow2HostLayout(file: HostFile): Qcow2HostLayout {
+/**
+ * Reads the layout; null when its refcount blocks exceed MAX_REFCOUNT_BYTES_READ.
+ * Throws what readAt throws on an unreadable file.
+ */
+export function readQcow2HostLayout(file: HostFile): Qcow2HostLayout | null {
   const header = readQcow2Header(file);
   const clusterBytes = header.clusterSizeBytes;
   let plain = header.nbSnapshots === 0 && header.dataFileName === null && header.cryptMethod === S.CRYPT_NONE
@@ -62,6 +67,7 @@ export function readQcow2HostLayout(file: HostFile): Qcow2HostLayout {
   const tableEntries = table.length / 8;
   const perBlock = (clusterBytes * 8) / 2 ** header.refcountOrder;
   const usedBlocks = new RangeBuilder();
+  let blocksRead = 0;
   let allocatedClusters = 0;
   let endCluster = 0;
   for (let index = 0; index < tableEntries; index++) {
@@ -70,6 +76,7 @@ export function readQcow2HostLayout(file: HostFile): Qcow2HostLayout {
     const blockOffset = hi * 0x100000000 + ((lo & 0xfffffe00) >>> 0);
     if (blockOffset === 0) continue;
     usedBlocks.add(index);
+    if (++blocksRead * clusterBytes > MAX_REFCOUNT_BYTES_READ) return null;
     const block = file.readAt(blockOffset, clusterBytes);
     for (let i = 0; i < perBlock; i++) {
       const refcount = refcountAt(block, i, header.refcountOrder);
@@ -112,7 +119,7 @@ class RangeBuilder {
 }
 
 /** Opens `path`, reads its layout and closes it. */
-export function readQcow2HostLayoutAt(path: string): Qcow2HostLayout {
+export function readQcow2HostLayoutAt(path: string): Qcow2HostLayout | null {
   const file = HostFile.open(path);
   try {
     return readQcow2HostLayout(file);

@@ -39,11 +39,18 @@ export interface CommitHostGrowth {
   endGrowthBytes: ByteRange;
 }
 
-/** Collects the L1 indexes the commit's operations touch that have no L2 table yet. */
+/**
+ * Counts the L1 indexes the commit's operations touch that have no L2
+ * table yet (operations come in guest order: a count and a cursor into the
+ * layout's ranges, never a set of indexes).
+ */
 export class L2Touches {
-  readonly newL1 = new Set<number>();
+  /** L2 tables the commit allocates. */
+  newTables = 0;
   private readonly l1SpanBytes: number;
-  private lastIndex = -1;
+  /** Indexes below this are counted. */
+  private countedTo = 0;
+  private cursor = 0;
 
   constructor(private readonly layout: Qcow2HostLayout, extendedL2: boolean) {
     const entryBits = extendedL2 ? 4 : 3;
@@ -52,12 +59,17 @@ export class L2Touches {
 
   readonly onOp = (op: MirrorOp): void => {
     if (op.endBytes <= op.startBytes) return;
-    const first = Math.floor(op.startBytes / this.l1SpanBytes);
-    const last = Math.floor((op.endBytes - 1) / this.l1SpanBytes);
-    for (let index = Math.max(first, this.lastIndex); index <= last; index++) {
-      if (!inRanges(this.layout.usedL1, index)) this.newL1.add(index);
+    const from = Math.max(this.countedTo, Math.floor(op.startBytes / this.l1SpanBytes));
+    const to = Math.floor((op.endBytes - 1) / this.l1SpanBytes) + 1;
+    if (to <= from) return;
+    const ranges = this.layout.usedL1;
+    while (this.cursor < ranges.length && ranges[this.cursor]![1] <= from) this.cursor++;
+    let covered = 0;
+    for (let i = this.cursor; i < ranges.length && ranges[i]![0] < to; i++) {
+      covered += Math.min(ranges[i]![1], to) - Math.max(ranges[i]![0], from);
     }
-    this.lastIndex = Math.max(this.lastIndex, last);
+    this.newTables += to - from - covered;
+    this.countedTo = to;
   };
 
   /** L1 entries a file of `sizeBytes` needs (size_to_l1). */
@@ -81,7 +93,7 @@ export function commitHostGrowth(
 ): CommitHostGrowth | null {
   if (!layout.plain) return null;
   const clusterBytes = 2 ** layout.clusterBits;
-  const l2Tables = touches.newL1.size;
+  const l2Tables = touches.newTables;
   // Truncate runs first: a larger L1 table replaces the old one (exact size).
   const l1Needed = touches.l1EntriesFor(newSizeBytes);
   const l1Grows = l1Needed > layout.l1Entries;
@@ -135,19 +147,6 @@ function fixpoint(f: (r: number) => number | null): number | null {
     r = next;
   }
   return null;
-}
-
-function inRanges(ranges: Qcow2HostLayout['usedL1'], index: number): boolean {
-  let lo = 0;
-  let hi = ranges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const [from, to] = ranges[mid]!;
-    if (index < from) hi = mid;
-    else if (index >= to) lo = mid + 1;
-    else return true;
-  }
-  return false;
 }
 
 /** Indexes in [from, to) not covered by `ranges`. */
