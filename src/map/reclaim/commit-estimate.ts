@@ -11,6 +11,11 @@
  * the estimate is null unless all agree. It is also null where the result
  * depends on what lies below the backing file, on formats other than qcow2
  * and raw backing files, and on a qcow2 backing file of unknown cluster size.
+ *
+ * Given the qcow2 backing file's L1/refcount layout, the estimate also
+ * carries the growth of its host clusters, data and metadata
+ * (commit-host.ts): what the replay's copies and zero writes allocate and
+ * free, with the L2 tables and refcount blocks that come with them.
  */
 import type { MapEntry } from '../map-entry.js';
 import { type CommitHostGrowth, L2Touches, type Qcow2HostLayout, commitHostGrowth } from './commit-host.js';
@@ -131,8 +136,7 @@ export function estimateCommit(
   }
   const topEndBytes = Math.ceil(pieces.topEndBytes / SECTOR_BYTES) * SECTOR_BYTES;
   let growthBytes: number | undefined;
-  let host: string | undefined;
-  let hostGrowth: CommitHostGrowth | null = null;
+  const hostResults: (CommitHostGrowth | null)[] = [];
   for (const run of runs) {
     const lengthBytes = run.length === 'tight' ? topEndBytes : run.length;
     const newSizeBytes = Math.max(oldSizeBytes, lengthBytes);
@@ -141,21 +145,19 @@ export function estimateCommit(
     const delta = run.delta.finish(newSizeBytes);
     if (run.risky || run.delta.touchedUnknown || (growthBytes !== undefined && delta !== growthBytes)) return null;
     growthBytes = delta;
-    if (layout !== undefined && run.touches !== undefined && run.delta.touchedCompressed) {
-      hostGrowth = null;
-      host = 'differs';
-    } else if (layout !== undefined && run.touches !== undefined) {
-      // Every layout still possible must agree on the host figures too.
-      const got = commitHostGrowth(layout, backing.extendedL2 === true, run.touches, run.delta.allocatedUnits,
-        run.delta.freedUnits, newSizeBytes);
-      const key = JSON.stringify(got);
-      hostGrowth = host === undefined || host === key ? got : null;
-      host = host === undefined || host === key ? key : 'differs';
+    if (layout !== undefined && run.touches !== undefined) {
+      // A rewritten compressed cluster frees what its host cluster's other compressed clusters leave: unknown.
+      hostResults.push(run.delta.touchedCompressed ? null : commitHostGrowth(layout, backing.extendedL2 === true, run.touches,
+        run.delta.allocatedUnits, run.delta.freedUnits, newSizeBytes));
     }
   }
   if (growthBytes === undefined) return null;
   const estimate: CommitEstimate = { backingGrowthBytes: growthBytes, topFreedBytes: top.diskUsageBytes };
-  if (layout !== undefined) estimate.host = hostGrowth;
+  // Every layout still possible must agree on the host figures too.
+  if (layout !== undefined) {
+    const first = JSON.stringify(hostResults[0] ?? null);
+    estimate.host = hostResults.every((r) => JSON.stringify(r) === first) ? hostResults[0] ?? null : null;
+  }
   return estimate;
 }
 
