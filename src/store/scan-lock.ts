@@ -1,116 +1,115 @@
 /**
- * One scan per database: `<db>.lock`, created with O_EXCL, holds the owner's
- * pid, host and process start time. A lock whose owner is gone (no such pid
- * on this host, or a pid reused by a later process) is stale and taken over.
+ * One scan per database: a kernel lock (POSIX F_SETLK, exclusive) on
+ * `<resolved db>.lock`, where the database path is resolved through every
+ * symbolic link, so an alias names the same lock. The kernel drops the lock
+ * when its holder dies, so there is no stale lock to detect or take over,
+ * and F_GETLK names the holder's pid. The lock file holds nothing; it is
+ * removed on release while still locked, and a taker checks, once locked,
+ * that the path still names the file it locked (otherwise it locked a file
+ * a releasing holder had just unlinked, and tries again).
  */
 import fs from 'node:fs';
-import os from 'node:os';
+import path from 'node:path';
+import { LOCK_NONE, LOCK_WRITE, lockProbe, lockSet } from '../io/native-addon.js';
 import { LockError } from './store-error.js';
 
-interface LockOwner {
-  pid: number;
-  host: string;
-  /** Process start time in clock ticks since boot (/proc/PID/stat field 22), when known. */
-  startTicks: string | null;
+/** Points between the lock's steps where fault-injection tests pause. */
+export interface LockHooks {
+  /** After the lock file is open, before the lock is taken. */
+  afterOpen?(lockPath: string): void;
 }
 
-/** Process start time of `pid` from /proc, or null where /proc is unavailable. */
-function startTicksOf(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is parenthesised and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(owner: LockOwner): boolean {
-  if (owner.host !== os.hostname()) return true; // cannot tell: a scan on another host shares this database
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  const ticks = startTicksOf(owner.pid);
-  return owner.startTicks === null || ticks === null || ticks === owner.startTicks;
-}
-
-function readOwner(lockPath: string): LockOwner | null {
-  try {
-    const owner = JSON.parse(fs.readFileSync(lockPath, 'utf8')) as Partial<LockOwner>;
-    return typeof owner.pid === 'number' && typeof owner.host === 'string'
-      ? { pid: owner.pid, host: owner.host, startTicks: owner.startTicks ?? null }
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A lock an unreadable or half-written file stands for is stale once it is this old. */
-const UNREADABLE_LOCK_STALE_MS = 60_000;
+/** Attempts before giving up when the lock file keeps being replaced under us. */
+const ATTEMPTS = 5;
 
 function describe(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
   return e.code ?? e.message;
 }
 
+/**
+ * The database path with every symbolic link resolved (of the file when it
+ * exists, else of its directory), so that two names of one file meet.
+ */
+export function resolvedDatabasePath(dbPath: string): string {
+  const absolute = path.resolve(dbPath);
+  try {
+    return fs.realpathSync(absolute);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(absolute)), path.basename(absolute));
+    } catch {
+      return absolute;
+    }
+  }
+}
+
+function sameFile(fd: number, lockPath: string): boolean {
+  const held = fs.fstatSync(fd);
+  const named = fs.statSync(lockPath, { throwIfNoEntry: false });
+  return named !== undefined && named.dev === held.dev && named.ino === held.ino;
+}
+
 /** The held lock of one database. */
 export class ScanLock {
   private released = false;
 
-  private constructor(readonly path: string) {}
+  private constructor(readonly path: string, private readonly fd: number) {}
 
-  /** Takes the lock of `dbPath`; throws LockError when a live scan holds it or it cannot be created. */
-  static acquire(dbPath: string): ScanLock {
-    const lockPath = `${dbPath}.lock`;
-    const self: LockOwner = { pid: process.pid, host: os.hostname(), startTicks: startTicksOf(process.pid) };
-    for (let attempt = 0; attempt < 2; attempt++) {
+  /** Takes the lock of `dbPath`; throws LockError when another process holds it or it cannot be taken. */
+  static acquire(dbPath: string, hooks: LockHooks = {}): ScanLock {
+    const lockPath = `${resolvedDatabasePath(dbPath)}.lock`;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       let fd: number;
       try {
-        fd = fs.openSync(lockPath, 'wx', 0o644);
+        // O_NOFOLLOW: a symbolic link planted at the lock's name is refused, not followed.
+        fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW
+          | fs.constants.O_NONBLOCK, 0o644);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new LockError(`cannot create lock file '${lockPath}': ${describe(error)}`, { cause: error });
+        throw new LockError(`cannot create lock file '${lockPath}': ${describe(error)}`, { cause: error });
+      }
+      try {
+        if (!fs.fstatSync(fd).isFile()) throw new LockError(`lock file '${lockPath}' is not a regular file`);
+        hooks.afterOpen?.(lockPath);
+        let isTaken: boolean;
+        try {
+          isTaken = lockSet(fd, false, LOCK_WRITE, 0, 1);
+        } catch (error) {
+          throw new LockError(`cannot lock '${lockPath}': ${describe(error)}`, { cause: error });
         }
-        ScanLock.removeIfStale(lockPath);
-        continue;
-      }
-      try {
-        fs.writeSync(fd, `${JSON.stringify(self)}\n`);
-      } finally {
+        if (isTaken) {
+          if (sameFile(fd, lockPath)) return new ScanLock(lockPath, fd);
+          // Locked a file its holder unlinked on release meanwhile: try the new one.
+        } else {
+          const holder = lockProbe(fd, false, LOCK_WRITE, 0, 1);
+          if (holder !== null) {
+            throw new LockError(`another scan (pid ${holder.pid}) holds the database lock '${lockPath}'`);
+          }
+          // The holder let go between the two calls: try again.
+        }
+      } catch (error) {
         fs.closeSync(fd);
+        throw error;
       }
-      return new ScanLock(lockPath);
+      fs.closeSync(fd);
     }
-    throw new LockError(`database '${dbPath}' is locked by another scan (lock file '${lockPath}')`);
+    throw new LockError(`cannot take the database lock '${lockPath}': it keeps being replaced`);
   }
 
-  private static removeIfStale(lockPath: string): void {
-    const owner = readOwner(lockPath);
-    if (owner !== null && isAlive(owner)) {
-      const where = owner.host === os.hostname() ? '' : ` on host ${owner.host}`;
-      throw new LockError(`another scan (pid ${owner.pid}${where}) holds the database lock '${lockPath}'`);
-    }
-    if (owner === null) {
-      let ageMs = 0;
-      try {
-        ageMs = Date.now() - fs.statSync(lockPath).mtimeMs;
-      } catch {
-        return; // gone meanwhile: retry
-      }
-      if (ageMs < UNREADABLE_LOCK_STALE_MS) {
-        throw new LockError(`another scan is starting (lock file '${lockPath}' was just created)`);
-      }
-    }
-    fs.rmSync(lockPath, { force: true });
-  }
-
-  /** Releases the lock (idempotent). */
+  /** Releases the lock (idempotent): the file goes while still locked, then the lock. */
   release(): void {
     if (this.released) return;
     this.released = true;
-    fs.rmSync(this.path, { force: true });
+    try {
+      if (sameFile(this.fd, this.path)) fs.rmSync(this.path, { force: true });
+    } catch {
+      // A lock file that cannot be removed blocks nothing: the kernel lock is what counts.
+    } finally {
+      try {
+        lockSet(this.fd, false, LOCK_NONE, 0, 1);
+      } finally {
+        fs.closeSync(this.fd);
+      }
+    }
   }
 }

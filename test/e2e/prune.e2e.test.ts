@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScanLock } from '../../src/store/scan-lock.js';
 import { hasQemu, io, op, runOk } from '../support/qemu.js';
 import { buildReportTree, scanTree, type ReportTree } from './report-tree.js';
 import { readDb, requireBuild, runCli } from './scan-support.js';
@@ -84,13 +85,13 @@ describe.skipIf(!hasQemu)('imgaudit prune (e2e)', () => {
     const none = path.join(dir, 'none.json');
     fs.writeFileSync(none, JSON.stringify({ retention: { keepRuns: null, olderThan: null } }));
     expect(cli('prune', '--config', none).stderr).toMatch(/nothing to prune by: give --keep or --older-than/);
-    fs.writeFileSync(`${dbFile}.lock`, JSON.stringify({ pid: process.pid, host: os.hostname(), startTicks: null }));
+    const lock = ScanLock.acquire(dbFile); // this test process holds it, as a scan would
     try {
       const locked = cli('prune', '--keep', '1');
       expect(locked.status).toBe(2);
-      expect(locked.stderr).toMatch(/another scan \(pid \d+\) holds the database lock/);
+      expect(locked.stderr).toContain(`another scan (pid ${process.pid}) holds the database lock`);
     } finally {
-      fs.rmSync(`${dbFile}.lock`);
+      lock.release();
     }
     const missing = runCli(['prune', '--keep', '1', '--db', path.join(dir, 'none.db')], dir);
     expect([missing.status, fs.existsSync(path.join(dir, 'none.db'))]).toEqual([2, false]);
