@@ -149,33 +149,42 @@ function suggestion(key: string, known: readonly string[]): string {
  * key in messages (`'concurrency' in /etc/imgaudit.json`, `--concurrency`).
  * Throws ConfigError on the first unknown key or bad value.
  */
-export function validateConfig(raw: unknown, name: (keyPath: string) => string, source = 'configuration'): PartialConfig {
+export function validateConfig(raw: unknown, name: (keyPath: string) => string, source = 'configuration',
+  isText = false): PartialConfig {
   if (!isObject(raw)) throw new ConfigError(`${source}: expected a JSON object`);
-  return validateShape(raw, SHAPE, '', name) as PartialConfig;
+  return validateShape(raw, SHAPE, '', name, isText) as PartialConfig;
+}
+
+/** A value as messages show it (JSON reads 1e400 as Infinity, which JSON.stringify shows as null). */
+function shown(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number too large to represent';
+  return JSON.stringify(value) ?? String(value);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function validateShape(raw: unknown, shape: Shape, prefix: string, name: (keyPath: string) => string): object {
-  if (!isObject(raw)) throw new ConfigError(`${name(prefix.slice(0, -1))}: expected an object, got ${JSON.stringify(raw)}`);
-  const out: Record<string, unknown> = {};
+function validateShape(raw: unknown, shape: Shape, prefix: string, name: (keyPath: string) => string, isText: boolean): object {
+  if (!isObject(raw)) throw new ConfigError(`${name(prefix.slice(0, -1))}: expected an object, got ${shown(raw)}`);
+  // No prototype: a key such as `__proto__` (an own property after JSON.parse) stays data.
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(raw)) {
     if (prefix === '' && DOC_KEYS.has(key)) continue;
-    const spec = shape[key];
+    // Own keys only: `constructor`, `toString` and `__proto__` are unknown keys, not Object's.
+    const spec = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (spec === undefined) {
       throw new ConfigError(`${name(prefix + key)}: unknown key${suggestion(key, Object.keys(shape))}`);
     }
     if (typeof spec === 'function') {
-      const parsed = spec(value);
-      if (!parsed.ok) throw new ConfigError(`${name(prefix + key)}: expected ${parsed.expected}, got ${JSON.stringify(value)}`);
+      const parsed = spec(value, isText);
+      if (!parsed.ok) throw new ConfigError(`${name(prefix + key)}: expected ${parsed.expected}, got ${shown(value)}`);
       out[key] = parsed.value;
     } else {
-      out[key] = validateShape(value, spec, `${prefix}${key}.`, name);
+      out[key] = validateShape(value, spec, `${prefix}${key}.`, name, isText);
     }
   }
-  return out;
+  return { ...out };
 }
 
 /** Applies `layers` over `base` in order (later layers win), key by key. */

@@ -4,8 +4,8 @@
  * relative to the file's directory; relative paths from flags, and the
  * default database, are relative to the current directory.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { readRegularFile } from '../io/regular-file.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_CONFIG, type PartialConfig, type ScanConfig, mergeConfig, validateConfig } from './config.js';
 import { presetLayer } from './presets.js';
@@ -22,13 +22,15 @@ export interface ConfigSources {
   cwd: string;
 }
 
+/** A config file is small: anything larger is not one (and /dev/zero never ends). */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
 function readConfigFile(file: string): unknown {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file, MAX_CONFIG_BYTES).toString('utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new ConfigError(`cannot read config file '${file}': ${reason}`, { cause: error });
+    throw new ConfigError(`cannot read config file '${file}': ${(error as Error).message}`, { cause: error });
   }
   try {
     return JSON.parse(text) as unknown;
@@ -65,7 +67,7 @@ export function loadConfig(sources: ConfigSources): ScanConfig {
   }
   if (sources.flags !== undefined) {
     const names = sources.flagNames ?? {};
-    const fromFlags = validateConfig(sources.flags, (key) => names[key] ?? `--${key}`);
+    const fromFlags = validateConfig(sources.flags, (key) => names[key] ?? `--${key}`, 'flags', true);
     layers.push(resolvePaths(fromFlags, sources.cwd));
   }
   const preset = layers.reduce<ScanConfig['preset']>((name, layer) => layer.preset !== undefined ? layer.preset : name, null);

@@ -168,6 +168,8 @@ describe.skipIf(!hasQemu)('imgaudit check (e2e)', () => {
     expect(check('--fail-on', 'fatal').status).toBe(2);
     const ignore = check('--ignore', 'dirty');
     expect([ignore.status, ignore.stderr]).toEqual([2, "imgaudit: --ignore: expected CODE or CODE:GLOB (e.g. E_IMAGE_DIRTY:'vms/**'), got 'dirty'\n"]);
+    const nope = check('--ignore', 'E_NOPE:vms/**');
+    expect([nope.status, nope.stderr]).toEqual([2, "imgaudit: --ignore: unknown finding code 'E_NOPE' (the codes are listed in docs/findings.md)\n"]);
     const deep = check('--deep-chain-layers', '0');
     expect(deep.status).toBe(2);
     expect(deep.stderr).toMatch(/--deep-chain-layers: expected an integer from 1 to 1024, got "0"/);

@@ -216,7 +216,7 @@ describe.skipIf(!hasQemu)('imgaudit diff (e2e)', () => {
     for (const [args, message] of [
       [['1', '7'], /^imgaudit: there is no run #7 in the database/],
       [['--since', '1h'], /^imgaudit: no complete run started 1h ago/],
-      [['--since', 'soon'], /--since: expected a duration such as 36h/],
+      [['--since', 'soon'], /--since: expected a duration such as "36h"/], [['--since', '999999y'], /--since: expected a duration .*\(at most 1000y\), got .999999y.$/m],
       [['1', '--since', '1d'], /give FROM or --since, not both/],
     ] as [string[], RegExp][]) {
       const result = diff(...args);

@@ -5,6 +5,7 @@
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { durationMs } from '../../config/parsers.js';
+import { FINDING_CODES } from '../../report/finding-codes.js';
 import { UsageError } from '../../errors.js';
 import { type IgnoreRule, buildCheck } from '../../report/build-check.js';
 import { CHECK_RENDERERS, type CheckFormat, formatsOf } from '../../report/index.js';
@@ -48,6 +49,9 @@ function ignoreRules(values: readonly string[] | undefined): IgnoreRule[] {
   return (values ?? []).map((value) => {
     const match = /^(E_[A-Z0-9_]+)(?::(.+))?$/.exec(value);
     if (match === null) throw new UsageError(`--ignore: expected CODE or CODE:GLOB (e.g. E_IMAGE_DIRTY:'vms/**'), got '${value}'`);
+    if (!FINDING_CODES.has(match[1]!)) {
+      throw new UsageError(`--ignore: unknown finding code '${match[1]}' (the codes are listed in docs/findings.md)`);
+    }
     return { code: match[1]!, glob: match[2] ?? null };
   });
 }

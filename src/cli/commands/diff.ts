@@ -4,7 +4,7 @@
  * before it. JSON follows SPEC §2.4. Exit status 0, or 2 when it cannot run.
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { durationMs } from '../../config/parsers.js';
+import { DURATION_EXPECTED, durationMs } from '../../config/parsers.js';
 import { UsageError } from '../../errors.js';
 import { buildDiff } from '../../report/build-diff.js';
 import { DIFF_RENDERERS, type DiffFormat, formatsOf } from '../../report/index.js';
@@ -30,7 +30,7 @@ function since(argv: ArgumentsCamelCase): { isoTime: string; text: string } | un
   if (argv.since === undefined) return undefined;
   const text = String(argv.since);
   const ms = durationMs(text);
-  if (ms === null) throw new UsageError(`--since: expected a duration such as 36h, 7d, 12w or 1y, got '${text}'`);
+  if (ms === null) throw new UsageError(`--since: expected ${DURATION_EXPECTED}, got '${text}'`);
   if (argv.from !== undefined) throw new UsageError('give FROM or --since, not both');
   return { isoTime: new Date(Date.now() - ms).toISOString(), text: `${text} ago` };
 }
