@@ -45,6 +45,14 @@ export interface ReferencesConfig {
   pathLists: string[];
 }
 
+/** Bounds of `imgaudit query`. */
+export interface QueryConfig {
+  /** A query still running after this many seconds is stopped. */
+  timeoutSeconds: number;
+  /** Memory a query may use (heap of its process, and the rows it gathers). */
+  maxMemoryMiB: number;
+}
+
 /** The effective configuration of a scan (after defaults, file and flags). */
 export interface ScanConfig {
   /** The platform whose layout sets the defaults of roots, include, exclude, rawPatterns (presets.ts); null: none. */
@@ -70,6 +78,7 @@ export interface ScanConfig {
   retention: RetentionConfig;
   check: CheckConfig;
   references: ReferencesConfig;
+  query: QueryConfig;
 }
 
 /** The defaults; `config.example.json` shows them and a test keeps the two equal. */
@@ -92,13 +101,15 @@ export const DEFAULT_CONFIG: Readonly<ScanConfig> = Object.freeze<ScanConfig>({
     failOn: 'error', deepChainLayers: 8, fillWarningDays: 30, overcommitRatio: 1.5, snapshotMaxAge: '30d', orphanMinAge: '7d',
   },
   references: { libvirtDomainDirs: [], pathLists: [] },
+  query: { timeoutSeconds: 60, maxMemoryMiB: 512 },
 });
 
 /** A configuration with every key optional, as read from one source. */
-export type PartialConfig = Partial<Omit<ScanConfig, 'retention' | 'check' | 'references'>> & {
+export type PartialConfig = Partial<Omit<ScanConfig, 'retention' | 'check' | 'references' | 'query'>> & {
   retention?: Partial<RetentionConfig>;
   check?: Partial<CheckConfig>;
   references?: Partial<ReferencesConfig>;
+  query?: Partial<QueryConfig>;
 };
 
 type Shape = { [key: string]: Parser<unknown> | Shape };
@@ -120,6 +131,7 @@ const SHAPE: Shape = {
     fillWarningDays: integer(0, 100_000), overcommitRatio: positiveNumber, snapshotMaxAge: duration, orphanMinAge: duration,
   },
   references: { libvirtDomainDirs: stringList(), pathLists: stringList() },
+  query: { timeoutSeconds: integer(1, 86_400), maxMemoryMiB: integer(64, 1_048_576) },
 };
 
 /** Keys that document a config file and are otherwise ignored. */
@@ -191,6 +203,7 @@ function validateShape(raw: unknown, shape: Shape, prefix: string, name: (keyPat
 export function mergeConfig(base: Readonly<ScanConfig>, ...layers: readonly PartialConfig[]): ScanConfig {
   let merged: ScanConfig = {
     ...base, retention: { ...base.retention }, check: { ...base.check }, references: { ...base.references },
+    query: { ...base.query },
   };
   for (const layer of layers) {
     merged = {
@@ -199,6 +212,7 @@ export function mergeConfig(base: Readonly<ScanConfig>, ...layers: readonly Part
       retention: { ...merged.retention, ...layer.retention },
       check: { ...merged.check, ...layer.check },
       references: { ...merged.references, ...layer.references },
+      query: { ...merged.query, ...layer.query },
     };
   }
   return merged;

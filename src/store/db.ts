@@ -2,8 +2,19 @@
  * The only importer of better-sqlite3: opening a database with the pragmas
  * every connection needs (WAL, foreign keys, a busy timeout). Pragmas live
  * here, not in migrations: journal mode cannot change inside a transaction.
+ *
+ * The path must name a regular file (or nothing, for a writer that creates
+ * it): a FIFO would block SQLite's open(), a device would be read forever.
+ * A reader needs read access only. A WAL database normally wants its `-shm`
+ * file created next to it; where that cannot be (a read-only mount, a
+ * directory the reader cannot write) and no writer has left changes in the
+ * `-wal` file, the reader opens a private in-memory copy of the file
+ * instead (this build of SQLite takes no `immutable=1` URI), read-only.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
+import { KIND_NAMES, fileKind } from '../io/regular-file.js';
 import { StoreError } from './store-error.js';
 
 /** An open better-sqlite3 connection. */
@@ -14,13 +25,74 @@ export type Statement = Database.Statement;
 /** How long a connection waits for another one's write lock. */
 const BUSY_TIMEOUT_MS = 10_000;
 
+/** SQLite's answers when a read-only connection cannot set up WAL shared memory. */
+const NEEDS_WRITE_ACCESS = /^SQLITE_(CANTOPEN|READONLY)/;
+
+/** Throws StoreError unless `file` is a regular file (or absent, when `mayBeAbsent`). */
+function checkKind(file: string, mayBeAbsent: boolean): void {
+  let kind;
+  try {
+    kind = fileKind(file);
+  } catch (error) {
+    throw new StoreError(`cannot open database '${file}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  if (kind === null) {
+    if (mayBeAbsent) return;
+    throw new StoreError(`database '${file}' does not exist (imgaudit scan creates it)`);
+  }
+  if (kind !== 'file') throw new StoreError(`database '${file}' is ${KIND_NAMES[kind]}, not a regular file`);
+}
+
+function walBytes(file: string): number {
+  return fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+}
+
+/**
+ * A read-only connection to an in-memory copy of `file` (its header marked
+ * rollback-journal, as SQLite's deserialize wants); only when no writer's
+ * changes wait in the `-wal` file, which such a copy would miss.
+ */
+function openCopy(file: string, cause: unknown): Db {
+  if (walBytes(file) > 0) {
+    throw new StoreError(`cannot read database '${file}' without write access to '${path.dirname(file)}': `
+      + 'a scan is writing it, or one stopped before it could fold its changes in; try again after the scan, '
+      + `or as a user who may write there (${(cause as Error).message})`, { cause });
+  }
+  const image = fs.readFileSync(file);
+  if (image.length >= 20 && image[18] === 2 && image[19] === 2) image[18] = image[19] = 1;
+  return new Database(image, { readonly: true });
+}
+
+/** Opens a read-only connection and reads the schema once, so that open problems show now. */
+function openReader(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
 /** Opens (creating when `readonly` is false) the database at `file`; throws StoreError. */
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): Db {
   const readonly = options.readonly === true;
+  checkKind(file, !readonly);
   let db: Db;
   try {
-    db = new Database(file, { readonly, fileMustExist: readonly });
+    if (!readonly) {
+      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    } else {
+      try {
+        db = openReader(file);
+      } catch (error) {
+        if (!(error instanceof Database.SqliteError) || !NEEDS_WRITE_ACCESS.test(error.code)) throw error;
+        db = openCopy(file, error);
+      }
+    }
   } catch (error) {
+    if (error instanceof StoreError) throw error;
     throw new StoreError(`cannot open database '${file}': ${(error as Error).message}`, { cause: error });
   }
   try {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.js';
-import { MigrationError } from './store-error.js';
+import { MigrationError, StoreError } from './store-error.js';
 
 /** One migration file. */
 export interface Migration {
@@ -63,10 +63,25 @@ function checkApplied(applied: readonly AppliedRow[], known: readonly Migration[
 }
 
 /**
+ * Throws StoreError when `db` holds schema objects but no `_migrations`
+ * table: another application's database, which imgaudit must not write to.
+ */
+function refuseForeign(db: Db): void {
+  const objects = db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().get() as number;
+  if (objects === 0) return;
+  const hasBookkeeping = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").get();
+  if (hasBookkeeping === undefined) {
+    throw new StoreError(`'${db.name}' is not an imgaudit database (it holds ${objects} schema object${objects === 1 ? '' : 's'} `
+      + 'and no _migrations table); refusing to write to it');
+  }
+}
+
+/**
  * Brings `db` up to date with `migrations`; returns the names applied now.
  * Throws MigrationError when the database is ahead of or diverged from them.
  */
 export function migrate(db: Db, migrations: readonly Migration[] = loadMigrations()): string[] {
+  refuseForeign(db);
   db.exec(`CREATE TABLE IF NOT EXISTS _migrations (
     name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const selectApplied = db.prepare('SELECT name, checksum FROM _migrations ORDER BY name');

@@ -50,6 +50,43 @@ export function runSelect(db: Db, sql: string, params: SqlParams = {}): SqlResul
   return { columns, rows: raw.map((row) => row.map(toValue)) };
 }
 
+/** Bytes a value is accounted for in a bounded result (a rough upper bound of what it costs). */
+function costOf(value: SqlValue): number {
+  return 16 + (typeof value === 'string' ? 2 * value.length : 8);
+}
+
+/**
+ * `runSelect` that stops with a UsageError once the rows gathered so far
+ * cost more than `maxResultBytes` (costOf), rather than exhaust memory.
+ */
+export function runSelectBounded(db: Db, sql: string, params: SqlParams, maxResultBytes: number): SqlResult {
+  let statement;
+  try {
+    statement = db.prepare(sql);
+  } catch (error) {
+    throw new UsageError(`SQL error: ${(error as Error).message}`, { cause: error });
+  }
+  if (!statement.reader) throw new UsageError('SQL error: the statement returns no rows (only queries are allowed)');
+  const columns = statement.columns().map((column) => column.name);
+  const rows: SqlValue[][] = [];
+  let cost = 0;
+  try {
+    for (const raw of statement.safeIntegers(true).raw(true).iterate(params) as IterableIterator<unknown[]>) {
+      const row = raw.map(toValue);
+      cost += row.reduce((sum: number, value) => sum + costOf(value), 16);
+      if (cost > maxResultBytes) {
+        throw new UsageError(`query: the result passed its memory limit after ${rows.length} rows `
+          + '(--max-memory, or query.maxMemoryMiB in the config file)');
+      }
+      rows.push(row);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`SQL error: ${(error as Error).message}`, { cause: error });
+  }
+  return { columns, rows };
+}
+
 /** Makes a connection refuse every write, even to temporary tables (PRAGMA query_only). */
 export function makeQueryOnly(db: Db): void {
   db.pragma('query_only = ON');

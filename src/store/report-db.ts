@@ -1,13 +1,13 @@
 /**
  * Opening the database for the reading commands (report, diff, runs, check,
- * query). They never create a database and read through a read-only
- * connection. A database a previous imgaudit wrote may lack the newest
- * migrations (views only, so far): those are applied first, through a
- * short-lived writable connection, when the file is writable.
+ * query). They never create, write or migrate a database: they read
+ * through a read-only connection (db.ts), with read access alone. A
+ * database a previous imgaudit wrote may lack the newest migrations; the
+ * reports refuse it, naming them (the next scan or prune applies them),
+ * while `query` reads it as it is.
  */
-import fs from 'node:fs';
 import { type Db, openDatabase } from './db.js';
-import { type Migration, loadMigrations, migrate } from './migrator.js';
+import { type Migration, loadMigrations } from './migrator.js';
 import { MigrationError, StoreError } from './store-error.js';
 
 interface AppliedRow {
@@ -37,37 +37,21 @@ function compare(applied: readonly AppliedRow[], known: readonly Migration[]): '
   return applied.length < known.length ? 'behind' : 'current';
 }
 
-function applyPending(file: string): void {
-  let db: Db;
-  try {
-    db = openDatabase(file);
-  } catch (error) {
-    throw new MigrationError(
-      `database '${file}' needs migrations this user cannot apply (${(error as Error).message}); ` +
-      'run imgaudit scan or imgaudit prune on it once as its owner', { cause: error });
-  }
-  try {
-    migrate(db);
-  } finally {
-    db.close();
-  }
-}
-
 /**
- * Opens an existing database read-only, up to date with the known
- * migrations. `mayMigrate: false` (query) leaves a database that is behind
- * as it is. Throws StoreError (missing, unreadable, not an imgaudit
- * database) or MigrationError.
+ * Opens an existing database read-only. Unless `mayBeBehind` (query), it
+ * must be up to date with the known migrations. Throws StoreError (missing,
+ * not a regular file, unreadable, not an imgaudit database) or
+ * MigrationError (pending, unknown or edited migrations).
  */
-export function openForReading(file: string, options: { mayMigrate?: boolean } = {}): Db {
-  if (!fs.existsSync(file)) throw new StoreError(`database '${file}' does not exist (imgaudit scan creates it)`);
+export function openForReading(file: string, options: { mayBeBehind?: boolean } = {}): Db {
   const known = loadMigrations();
-  let db = openDatabase(file, { readonly: true });
+  const db = openDatabase(file, { readonly: true });
   try {
-    if (compare(appliedMigrations(db, file), known) === 'behind' && options.mayMigrate !== false) {
-      db.close();
-      applyPending(file);
-      db = openDatabase(file, { readonly: true });
+    const applied = appliedMigrations(db, file);
+    if (compare(applied, known) === 'behind' && options.mayBeBehind !== true) {
+      const pending = known.slice(applied.length).map((migration) => migration.name);
+      throw new MigrationError(`database '${file}' lacks migration${pending.length === 1 ? '' : 's'} `
+        + `${pending.join(', ')}, which readers never apply; run imgaudit scan or imgaudit prune on it once`);
     }
     return db;
   } catch (error) {

@@ -1,14 +1,14 @@
 /**
  * `imgaudit query "SQL"`: one read-only statement over the database (its
  * tables and documented views), as a table, JSON or CSV. The connection is
- * read-only and `PRAGMA query_only` is set. Exit status 0, or 2.
+ * read-only and `PRAGMA query_only` is set; it runs in a child process,
+ * bounded in time and memory (bounded-query.ts). Exit status 0, or 2.
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { QUERY_RENDERERS, type QueryFormat, formatsOf } from '../../report/index.js';
 import { type Table, columnOf } from '../../report/table.js';
-import { makeQueryOnly, runSelect } from '../../store/query-sql.js';
-import { openForReading } from '../../store/report-db.js';
+import { runBoundedQuery } from '../../store/bounded-query.js';
 import type { CliCommand } from '../commands.js';
 import {
   commandConfig, renderOptions, repeated, runCommand, withDatabaseOptions, withOutputOptions, writeOutput,
@@ -18,6 +18,8 @@ function builder(yargs: Argv): Argv {
   return withOutputOptions(withDatabaseOptions(yargs), formatsOf(QUERY_RENDERERS), 'table')
     .positional('sql', { type: 'string', describe: 'one SELECT statement' })
     .option('param', { alias: 'p', type: 'string', describe: 'NAME=VALUE for $NAME in the SQL (repeatable)' })
+    .option('timeout', { type: 'string', describe: 'stop the query after this many seconds [default: 60]' })
+    .option('max-memory', { type: 'string', describe: 'MiB of memory the query may use [default: 512]' })
     .example('imgaudit query "SELECT path, disk_usage_bytes FROM latest_image_states ORDER BY 2 DESC LIMIT 5"',
       'the five largest images')
     .example('imgaudit query -p run=3 "SELECT * FROM run_root_totals WHERE run_id = \\$run" --format csv', 'with a parameter')
@@ -28,7 +30,8 @@ function builder(yargs: Argv): Argv {
       + 'run_root_depth_totals, run_image_files, run_base_usage, run_findings_all, image_growth, map_entries_expanded; '
       + 'for capacity planning: run_filesystem_overcommit, run_filesystem_growth, run_root_growth, '
       + 'run_root_usage_history, run_flatten_candidates. Columns named *_bytes show as IEC sizes in the table format '
-      + 'unless --bytes. Exit status: 0 done; 2 an SQL or database error.');
+      + 'unless --bytes. A query that runs longer than --timeout or needs more than --max-memory is stopped. '
+      + 'Exit status: 0 done; 2 an SQL or database error, or a limit passed.');
 }
 
 function params(values: readonly string[]): Record<string, string | number> {
@@ -42,23 +45,20 @@ function params(values: readonly string[]): Record<string, string | number> {
 }
 
 async function run(argv: ArgumentsCamelCase): Promise<number> {
-  return runCommand('query', () => {
+  return runCommand('query', async () => {
     const sql = String(argv.sql ?? '');
     if (sql.trim() === '') throw new UsageError('query: give one SQL statement');
     const bound = params(repeated(argv.param));
-    const db = openForReading(commandConfig(argv).database, { mayMigrate: false });
-    let text: string;
-    try {
-      makeQueryOnly(db);
-      const result = runSelect(db, sql, bound);
-      const table: Table = {
-        name: 'query', title: '', columns: result.columns.map((key) => columnOf(key)), rows: result.rows,
-      };
-      text = QUERY_RENDERERS[argv.format as QueryFormat](table, renderOptions(argv));
-    } finally {
-      db.close();
-    }
-    writeOutput(text, argv.out as string | undefined);
+    const query: Record<string, unknown> = {};
+    if (argv.timeout !== undefined) query.timeoutSeconds = argv.timeout;
+    if (argv.maxMemory !== undefined) query.maxMemoryMiB = argv.maxMemory;
+    const config = commandConfig(argv, Object.keys(query).length > 0 ? { query } : {},
+      { 'query.timeoutSeconds': '--timeout', 'query.maxMemoryMiB': '--max-memory' });
+    const result = await runBoundedQuery(config.database, sql, bound, config.query);
+    const table: Table = {
+      name: 'query', title: '', columns: result.columns.map((key) => columnOf(key)), rows: result.rows,
+    };
+    writeOutput(QUERY_RENDERERS[argv.format as QueryFormat](table, renderOptions(argv)), argv.out as string | undefined);
     return 0;
   });
 }
