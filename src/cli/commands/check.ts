@@ -86,7 +86,7 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     } finally {
       db.close();
     }
-    writeOutput(text, argv.out as string | undefined);
+    writeOutput(text, argv.out as string | undefined, config.database);
     return status;
   });
 }

@@ -58,7 +58,7 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     const table: Table = {
       name: 'query', title: '', columns: result.columns.map((key) => columnOf(key)), rows: result.rows,
     };
-    writeOutput(QUERY_RENDERERS[argv.format as QueryFormat](table, renderOptions(argv)), argv.out as string | undefined);
+    writeOutput(QUERY_RENDERERS[argv.format as QueryFormat](table, renderOptions(argv)), argv.out as string | undefined, config.database);
     return 0;
   });
 }

@@ -2,11 +2,9 @@
  * What the reading commands (report, diff, runs, check, query, prune) share:
  * the database flags, the output flags, writing the output (to stdout, or
  * atomically to `--out FILE`: a temporary name in the same directory, then
- * rename, as the node_exporter textfile collector needs), and turning
+ * rename, as the node_exporter textfile collector needs; see out-file.ts), and turning
  * run-level errors into exit status 2 with one message on stderr.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../../config/config-error.js';
 import type { ScanConfig } from '../../config/config.js';
@@ -14,6 +12,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { ImgauditError, UsageError } from '../../errors.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../../report/index.js';
 import { asStoreError } from '../../store/db.js';
+import { writeOutFile } from '../out-file.js';
 import { BufferedWriter, writeStderr } from '../output.js';
 
 /** `--db` and `--config`. */
@@ -28,7 +27,7 @@ export function withOutputOptions(yargs: Argv, formats: readonly string[], defau
   return yargs
     .option('format', { alias: 'f', choices: formats, default: defaultFormat, describe: 'output format' })
     .option('bytes', { alias: 'b', type: 'boolean', describe: 'exact byte counts instead of IEC sizes (1.5 GiB)' })
-    .option('out', { alias: 'o', type: 'string', describe: 'write to FILE (atomically: temporary name, then rename)' });
+    .option('out', { alias: 'o', type: 'string', describe: 'write to FILE (a regular file atomically: temporary name, then rename; a device or FIFO in place; never the database)' });
 }
 
 /**
@@ -69,8 +68,11 @@ export function repeated(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
-/** Writes the output to stdout, or to `outFile` through a temporary file and a rename. */
-export function writeOutput(text: string, outFile: string | undefined): void {
+/**
+ * Writes the output to stdout, or to `outFile` (out-file.ts: regular files
+ * atomically, devices and FIFOs in place, never the `database`).
+ */
+export function writeOutput(text: string, outFile: string | undefined, database?: string): void {
   if (outFile === undefined) {
     const out = new BufferedWriter(1);
     try {
@@ -82,22 +84,10 @@ export function writeOutput(text: string, outFile: string | undefined): void {
     }
     return;
   }
-  const target = path.resolve(outFile);
-  const temporary = `${target}.${process.pid}`;
-  try {
-    fs.writeFileSync(temporary, text, { mode: 0o644 });
-    fs.renameSync(temporary, target);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new OutputError(`cannot write '${target}': ${reason}`, { cause: error });
-  }
+  writeOutFile(outFile, text, database);
 }
 
-/** The output file cannot be written (exit status 2). */
-export class OutputError extends ImgauditError {
-  readonly code = 'E_OUTPUT';
-}
+export { OutputError } from '../out-file.js';
 
 /**
  * Runs a command body; run-level errors (config, usage, database, runs,

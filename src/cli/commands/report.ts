@@ -69,7 +69,7 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     const dirs = [REPORTS_DIR, ...repeated(argv.definitions)];
     const definitions = loadDefinitions(dirs);
     if (argv.list === true) {
-      writeOutput(listDefinitions(definitions), argv.out as string | undefined);
+      writeOutput(listDefinitions(definitions), argv.out as string | undefined, commandConfig(argv).database);
       return 0;
     }
     const format = argv.format as ReportFormat;
@@ -87,7 +87,7 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     } finally {
       db.close();
     }
-    writeOutput(text, argv.out as string | undefined);
+    writeOutput(text, argv.out as string | undefined, config.database);
     return 0;
   });
 }

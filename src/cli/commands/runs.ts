@@ -20,7 +20,8 @@ function builder(yargs: Argv): Argv {
 async function run(argv: ArgumentsCamelCase): Promise<number> {
   return runCommand('runs', () => {
     const last = integerFlag(argv, 'last', '--last', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    const db = openForReading(commandConfig(argv).database);
+    const { database } = commandConfig(argv);
+    const db = openForReading(database);
     let text: string;
     try {
       const runs = listRuns(db);
@@ -28,7 +29,7 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     } finally {
       db.close();
     }
-    writeOutput(text, argv.out as string | undefined);
+    writeOutput(text, argv.out as string | undefined, database);
     return 0;
   });
 }
