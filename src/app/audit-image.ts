@@ -10,6 +10,7 @@ import { type StatCache, areAllUnchanged, statIdentity } from '../crawl/file-ide
 import { type ChainOpener, type EntrySink, type MapChainOutcome, mapChain } from '../crawl/map-chain.js';
 import type { ChainLayerInfo } from '../map/image-chain.js';
 import type { MapEntry } from '../map/map-entry.js';
+import type { FileGuard } from '../map/opened-files.js';
 import type { ChainRecord, FindingRecord, ImageChange, LayerRecord } from '../store/records.js';
 import type { ScanStore } from '../store/scan-store.js';
 import { ChainAccount } from './accounting.js';
@@ -34,7 +35,8 @@ export interface AuditContext {
   open: ChainOpener;
   signal: AbortSignal;
   isRawName: (relativePath: string) => boolean;
-  checkBacking: (resolvedName: string) => void;
+  /** The roots boundary for backing files, data files and extents. */
+  guardFile: FileGuard;
   onFinding: (path: string, finding: FindingRecord) => void;
   /** Stats of backing files, shared by the chains of this scan. */
   backingStats: StatCache;
@@ -143,7 +145,7 @@ function mapOrFail(context: AuditContext, candidate: Candidate, classification: 
   }
   return mapChain(candidate.path, {
     open: context.open, maxDepth: context.config.maxChainDepth, changeRetries: context.config.changeRetries,
-    signal: context.signal, checkBacking: context.checkBacking,
+    signal: context.signal, guardFile: context.guardFile,
     sink: (chain) => mapSink(context, chain.layers, chain.virtualSizeBytes),
   });
 }

@@ -1,62 +1,66 @@
 /**
- * Which backing files a scan opens: only regular files (never a FIFO, which
- * would block an open), and only inside the roots unless the configuration
- * allows otherwise. Protocol names (`json:`, `nbd:`) are left to the map
- * engine, which records them as unsupported without following them.
+ * The scan's boundary for every file a chain opens besides the image itself
+ * (backing files, qcow2 data files, vmdk extents): only regular files
+ * (never a FIFO, which would block an open, nor a device), and only inside
+ * the roots unless the configuration allows otherwise. The rule holds on
+ * real paths (every symbolic link and `..` resolved by the kernel's own
+ * rules), the file then opened must be that very file (dev, ino), and it is
+ * recorded by its real path. Protocol names (`json:`, `nbd:`) never get
+ * here: the map engine records them as unsupported without following them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImageOpenError, ImgauditError } from '../errors.js';
-import { protocolOf } from '../map/backing-name.js';
+import type { FileGuard, FileRole } from '../map/opened-files.js';
 
 /** A backing file lies outside the scanned roots and the configuration does not follow such files. */
 export class BackingOutsideRootsError extends ImgauditError {
   readonly code = 'E_BACKING_OUTSIDE_ROOTS';
 }
 
-/** True when `file` is one of `roots` or lies below one. */
+/** A data file or extent lies outside the scanned roots and the configuration does not follow such files. */
+export class FileOutsideRootsError extends ImgauditError {
+  readonly code = 'E_FILE_OUTSIDE_ROOTS';
+}
+
+/** True when `file` (an absolute, real path) is one of `roots` or lies below one. */
 export function isInsideRoots(file: string, roots: readonly string[]): boolean {
-  const resolved = path.resolve(file);
-  return roots.some((root) => resolved === root || resolved.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
+  return roots.some((root) => file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
 }
 
 function realPath(file: string): string | null {
   try {
-    return fs.realpathSync(file);
+    return fs.realpathSync.native(file);
   } catch {
     return null;
   }
 }
 
+const ROLE_NAMES: Readonly<Record<Exclude<FileRole, 'image'>, string>> = {
+  backing: 'backing file', 'data-file': 'data file', extent: 'vmdk extent',
+};
+
 /**
- * The `checkBacking` hook for ImageChain.open: throws to refuse a backing
- * file. A file is inside the roots when its path, or its real path, lies
- * under a root or a root's real path (roots and backing names may go
- * through symbolic links).
+ * The guard for ImageChain.open (`guardFile`): throws to refuse a file;
+ * returns its real path and identity otherwise, or null when it does not
+ * exist (the open then fails as qemu-img's would).
  */
-export function backingPolicy(roots: readonly string[], followOutsideRoots: boolean): (resolvedName: string) => void {
-  const realRoots = roots.map((root) => realPath(root) ?? root);
-  const isInside = (file: string): boolean => {
-    if (isInsideRoots(file, roots)) return true;
-    const real = realPath(file);
-    return real !== null && isInsideRoots(real, realRoots);
-  };
-  return (resolvedName) => {
-    const protocol = protocolOf(resolvedName);
-    if (protocol !== null && protocol !== 'file') return;
-    const file = protocol === 'file' ? resolvedName.slice('file:'.length) : resolvedName;
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      stat = undefined; // missing: the open reports it as qemu-img would
+export function rootsGuard(roots: readonly string[], followOutsideRoots: boolean): FileGuard {
+  const realRoots = roots.map((root) => realPath(root) ?? path.resolve(root));
+  return (name, role) => {
+    const real = realPath(name);
+    if (real === null) return null;
+    const stats = fs.statSync(real, { throwIfNoEntry: false });
+    if (stats === undefined || stats.isDirectory()) return null;
+    const what = ROLE_NAMES[role];
+    const shown = real === path.resolve(name) ? `'${name}'` : `'${name}' (really '${real}')`;
+    if (!stats.isFile()) {
+      throw new ImageOpenError(`Could not open '${name}': the ${what} is not a regular file`, 'E_NOT_REGULAR');
     }
-    if (stat !== undefined && !stat.isFile() && !stat.isDirectory()) {
-      throw new ImageOpenError(`Could not open '${file}': not a regular file`, 'E_NOT_REGULAR');
+    if (!followOutsideRoots && !isInsideRoots(real, realRoots)) {
+      const message = `${what} ${shown} is outside the scanned roots (set followBackingOutsideRoots to follow it)`;
+      throw role === 'backing' ? new BackingOutsideRootsError(message) : new FileOutsideRootsError(message);
     }
-    if (!followOutsideRoots && !isInside(file)) {
-      throw new BackingOutsideRootsError(
-        `backing file '${file}' is outside the scanned roots (set followBackingOutsideRoots to follow it)`);
-    }
+    return { realPath: real, dev: Number(stats.dev), ino: Number(stats.ino) };
   };
 }

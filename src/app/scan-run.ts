@@ -22,7 +22,7 @@ import type { ReadCounters } from '../store/run-repo.js';
 import { ScanLock } from '../store/scan-lock.js';
 import { ScanStore } from '../store/scan-store.js';
 import { type AuditContext, auditImage } from './audit-image.js';
-import { backingPolicy } from './backing-policy.js';
+import { rootsGuard } from './backing-policy.js';
 import { ExtentSieve } from './extent-sieve.js';
 import { recordLayerFigures } from './layer-figures.js';
 import type { ScanEvent, ScanProgress, ScanSummary } from './scan-events.js';
@@ -191,7 +191,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
         previousRunId: store.runs.lastComplete(),
         open: options.open ?? openImageChain,
         isRawName: globMatcher(config.rawPatterns),
-        checkBacking: backingPolicy(roots, config.followBackingOutsideRoots),
+        guardFile: rootsGuard(roots, config.followBackingOutsideRoots),
         onFinding: (path, finding) => options.onEvent?.({ kind: 'finding', path, finding }),
         backingStats: new StatCache(),
       };

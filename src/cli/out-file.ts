@@ -54,7 +54,7 @@ function resolveTarget(outFile: string): string {
     throw new OutputError(`cannot write '${target}': it is a symbolic link to nothing (${reason(error)}); give the file itself`,
       { cause: error });
   }
-  return stats.isFile() ? fs.realpathSync(target) : target;
+  return stats.isFile() ? fs.realpathSync.native(target) : target;
 }
 
 function writeInPlace(target: string, text: string): void {

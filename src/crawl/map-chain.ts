@@ -11,6 +11,7 @@ import type { ImageLayer } from '../formats/types.js';
 import type { OpenChainOptions } from '../map/chain.js';
 import { type ChainLayerInfo, type FileIdentity, ImageChain, describeLayer } from '../map/image-chain.js';
 import type { MapEntry } from '../map/map-entry.js';
+import type { FileGuard } from '../map/opened-files.js';
 import { areAllUnchanged } from './file-identity.js';
 
 /** What the scanner needs of an opened chain (ImageChain, or a test double). */
@@ -41,8 +42,8 @@ export interface MapChainOptions<T> {
   /** Extra attempts for a chain that changes while it is mapped. */
   changeRetries: number;
   signal: AbortSignal;
-  /** Called with each resolved backing name before it is opened; throwing refuses it. */
-  checkBacking(resolvedName: string): void;
+  /** Checks each backing file, data file and extent before it is opened; throwing refuses it. */
+  guardFile?: FileGuard;
   /** A fresh sink for one attempt. */
   sink(chain: ChainHandle): EntrySink<T>;
 }
@@ -82,10 +83,10 @@ export async function mapChain<T>(file: string, options: MapChainOptions<T>): Pr
       chain = options.open(file, {
         maxDepth: options.maxDepth,
         dataFileFromImageDir: true,
-        checkBacking: (resolved, overlay) => {
+        checkBacking: (_resolved, overlay) => {
           seen.push(describeLayer(overlay, seen.length));
-          options.checkBacking(resolved);
         },
+        ...(options.guardFile === undefined ? {} : { guardFile: options.guardFile }),
       });
     } catch (error) {
       return { kind: 'failed', layers: seen, ...failure(error), depth: seen.length };

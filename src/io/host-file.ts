@@ -52,9 +52,11 @@ export class HostFile {
 
   /**
    * Opens `filename` read-only. Errors read like qemu-img's:
-   * "Could not open 'F': No such file or directory".
+   * "Could not open 'F': No such file or directory". With `identity`, the
+   * file opened must be that (dev, ino) (the one a caller checked by its
+   * real path), and is named `recordAs`.
    */
-  static open(filename: string): HostFile {
+  static open(filename: string, identity?: { recordAs: string; dev: number; ino: number }): HostFile {
     let fd: number;
     try {
       fd = fs.openSync(filename, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -66,7 +68,11 @@ export class HostFile {
       if (!stat.isFile()) {
         throw new ImageOpenError(`'file' driver requires '${filename}' to be a regular file`, 'E_NOT_REGULAR');
       }
-      return new HostFile(filename, fd, stat);
+      if (identity === undefined) return new HostFile(filename, fd, stat);
+      if (Number(stat.dev) !== identity.dev || Number(stat.ino) !== identity.ino) {
+        throw new ImageOpenError(`Could not open '${filename}': it was replaced while it was opened`, 'E_OPEN');
+      }
+      return new HostFile(identity.recordAs, fd, stat);
     } catch (error) {
       fs.closeSync(fd);
       throw error;

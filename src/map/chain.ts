@@ -9,7 +9,7 @@ import { ImageOpenError, ImgauditError, UnsupportedImageError } from '../errors.
 import { formatByName, probeFormat } from '../formats/registry.js';
 import type { ImageFormat, ImageLayer } from '../formats/types.js';
 import { protocolOf, resolveBackingName } from './backing-name.js';
-import { OpenedFiles } from './opened-files.js';
+import { type FileGuard, OpenedFiles } from './opened-files.js';
 
 /** Protocol prefixes QEMU 7.2 knows; others are "Unknown protocol". */
 const QEMU_PROTOCOLS = new Set([
@@ -37,6 +37,12 @@ export interface OpenChainOptions {
    * directory (qemu-img 7.2's behaviour, the default).
    */
   dataFileFromImageDir?: boolean;
+  /**
+   * Checks every file but the image itself (backing files, data files,
+   * extents) before it is opened; throwing refuses it (the scanner's roots
+   * boundary, on real paths).
+   */
+  guardFile?: FileGuard;
 }
 
 /** An opened chain: layers[0] is the image itself, layers[i+1] the backing of layers[i]. */
@@ -45,7 +51,7 @@ export interface OpenedChain {
   close(): void;
 }
 
-function openLayer(files: OpenedFiles, name: string, formatName: string | undefined): ImageLayer {
+function openLayer(files: OpenedFiles, name: string, formatName: string | undefined, role: 'image' | 'backing'): ImageLayer {
   const protocol = protocolOf(name);
   if (protocol !== null && protocol !== 'file') {
     if (!QEMU_PROTOCOLS.has(protocol)) throw new ImageOpenError(`Unknown protocol '${protocol}'`, 'E_UNKNOWN_PROTOCOL');
@@ -53,7 +59,7 @@ function openLayer(files: OpenedFiles, name: string, formatName: string | undefi
   }
   const path = protocol === 'file' ? name.slice('file:'.length) : name;
   const format: ImageFormat | undefined = formatName === undefined ? undefined : formatByName(formatName);
-  const file = files.openFile(path);
+  const file = files.openFile(path, role);
   return (format ?? probeFormat(file, path)).open(file, name, files);
 }
 
@@ -68,13 +74,13 @@ function prefixed(prefix: string, error: unknown): never {
  * CorruptImageError or UnsupportedImageError with qemu-img's message text.
  */
 export function openChain(filename: string, options: OpenChainOptions = {}): OpenedChain {
-  const files = new OpenedFiles(options.dataFileFromImageDir === true);
+  const files = new OpenedFiles(options.dataFileFromImageDir === true, options.guardFile);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
   const layers: ImageLayer[] = [];
   const seen = new Set<string>();
   try {
     try {
-      layers.push(openLayer(files, filename, options.format));
+      layers.push(openLayer(files, filename, options.format, 'image'));
     } catch (error) {
       prefixed(`Could not open '${filename}': `, error);
     }
@@ -87,7 +93,7 @@ export function openChain(filename: string, options: OpenChainOptions = {}): Ope
           throw new ImageOpenError(`backing chain deeper than ${maxDepth} layers`, 'E_CHAIN_TOO_DEEP');
         }
         options.checkBacking?.(resolved, current);
-        backing = openLayer(files, resolved, current.backing.format);
+        backing = openLayer(files, resolved, current.backing.format, 'backing');
         const identity = `${backing.file.dev}:${backing.file.ino}`;
         if (seen.has(identity)) {
           throw new ImageOpenError(`backing chain loop: '${resolved}' is already in the chain`, 'E_CHAIN_LOOP');

@@ -30,7 +30,7 @@ export function* layerAloneEntries(filename: string, format: string, options: La
     let layer;
     try {
       const driver = formatByName(format);
-      layer = driver.open(files.openFile(filename), filename, files);
+      layer = driver.open(files.openFile(filename, 'image'), filename, files);
     } catch (error) {
       if (error instanceof ImgauditError) error.message = `Could not open '${filename}': ${error.message}`;
       throw error;

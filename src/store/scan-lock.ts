@@ -34,10 +34,10 @@ function describe(error: unknown): string {
 export function resolvedDatabasePath(dbPath: string): string {
   const absolute = path.resolve(dbPath);
   try {
-    return fs.realpathSync(absolute);
+    return fs.realpathSync.native(absolute);
   } catch {
     try {
-      return path.join(fs.realpathSync(path.dirname(absolute)), path.basename(absolute));
+      return path.join(fs.realpathSync.native(path.dirname(absolute)), path.basename(absolute));
     } catch {
       return absolute;
     }
