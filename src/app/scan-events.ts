@@ -25,7 +25,8 @@ export type ScanEvent =
 /** The outcome of a scan. */
 export interface ScanSummary {
   runId: number;
-  status: 'complete' | 'interrupted';
+  /** `failed`: a root or directory could not be read (the run is kept, but is no complete picture). */
+  status: 'complete' | 'interrupted' | 'failed';
   images: number;
   /** Images that could not be mapped. */
   errors: number;

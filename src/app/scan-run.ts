@@ -11,7 +11,7 @@ import os from 'node:os';
 import { ConfigError } from '../config/config-error.js';
 import { type ScanConfig } from '../config/config.js';
 import { durationMs } from '../config/parsers.js';
-import { type Candidate, crawl, normaliseRoots } from '../crawl/crawler.js';
+import { type Candidate, crawl, nestedRoots, normaliseRoots } from '../crawl/crawler.js';
 import { globMatcher } from '../crawl/glob-match.js';
 import { StatCache } from '../crawl/file-identity.js';
 import { Limiter } from '../crawl/limiter.js';
@@ -65,6 +65,9 @@ class ScanDriver {
     found: 0, done: 0, isCrawlDone: false, images: 0, read: 0, mappedBytes: 0, elapsedMs: 0,
   };
 
+  /** A root or directory could not be read: the run ends `failed`, never `complete`. */
+  hasGaps = false;
+
   constructor(private readonly options: ScanOptions, private readonly context: AuditContext) {}
 
   /** Chains read so far and their virtual bytes. */
@@ -82,9 +85,11 @@ class ScanDriver {
       if (signal.aborted || limiter.hasFailed) break;
       if (item.kind === 'root-problem') {
         const finding: FindingRecord = { code: item.code, severity: 'error', depth: null, message: item.message };
-        this.context.store.runs.addFinding(this.context.runId, item.root, finding);
-        this.context.onFinding(item.root, finding);
-        tally.unreadable(item.root);
+        this.context.store.runs.addFinding(this.context.runId, item.path, finding);
+        this.context.onFinding(item.path, finding);
+        if (item.path === item.root) tally.unreadable(item.root);
+        // What could not be read may hold images: the run is no complete picture of the estate.
+        if (item.code !== 'E_NAME_NOT_UTF8') this.hasGaps = true;
         continue;
       }
       this.progress.found++;
@@ -148,7 +153,7 @@ class ScanDriver {
 
 function summarise(store: ScanStore, runId: number, options: ScanOptions, elapsedMs: number): ScanSummary {
   const row = store.runs.summary(runId);
-  const status = row.status === 'complete' ? 'complete' : 'interrupted';
+  const status = row.status === 'complete' || row.status === 'failed' ? row.status : 'interrupted';
   const hasFailure = (['error', 'warning', 'info'] as const)
     .some((severity) => row.findings[severity] > 0 && reachesThreshold(severity, options.config.check.failOn));
   return {
@@ -195,6 +200,12 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
         onFinding: (path, finding) => options.onEvent?.({ kind: 'finding', path, finding }),
         backingStats: new StatCache(),
       };
+      for (const { root, under } of nestedRoots(config.roots)) {
+        const finding: FindingRecord = { code: 'E_ROOT_IGNORED', severity: 'info', depth: null,
+          message: `root '${root}' lies inside root '${under}': its files are audited once, under '${under}'` };
+        store.runs.addFinding(runId, root, finding);
+        context.onFinding(root, finding);
+      }
       const driver = new ScanDriver(options, context);
       try {
         store.beginBatch();
@@ -211,7 +222,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
         }
         throw error;
       }
-      const status = signal.aborted ? 'interrupted' : 'complete';
+      const status = signal.aborted ? 'interrupted' : driver.hasGaps ? 'failed' : 'complete';
       store.runs.end(runId, status, new Date(), driver.readCounters);
       if (status === 'complete') applyRetention(store, config);
       return summarise(store, runId, options, Date.now() - startedAt.getTime());

@@ -54,6 +54,7 @@ function builder(yargs: Argv): Argv {
     .example('imgaudit scan -c /etc/imgaudit.json --quiet', 'the nightly cron job')
     .example('imgaudit scan --full --db /srv/audit.db /srv/images', 're-read every chain')
     .example('imgaudit scan --preset openstack', 'Nova: instances/*/disk*, _base/* as raw')
+    .example('imgaudit scan -- -odd-name/', 'roots after -- may begin with -')
     .epilog('Exit status: 0 done; 1 findings at or above --fail-on (default: an image could not be mapped); '
       + '2 bad arguments or config, database failure, or another scan holds the lock; 130/143 interrupted.\n'
       + 'On a terminal: progress, errors, warnings and a summary on stderr. Otherwise (cron): errors only, '
@@ -63,8 +64,9 @@ function builder(yargs: Argv): Argv {
 function flagValues(argv: ArgumentsCamelCase): { flags: Record<string, unknown>; names: Record<string, string> } {
   const flags: Record<string, unknown> = {};
   const names: Record<string, string> = { roots: 'ROOT', 'check.failOn': '--fail-on' };
-  const roots = argv.roots as string[] | undefined;
-  if (roots !== undefined && roots.length > 0) flags.roots = roots;
+  // Roots after `--` (which may begin with '-') land in argv._, after the command's name.
+  const roots = [...(argv.roots as string[] | undefined ?? []), ...argv._.slice(1).map(String)];
+  if (roots.length > 0) flags.roots = roots;
   for (const { flag, key, name } of FLAG_KEYS) {
     names[key] = name;
     if (argv[flag] !== undefined) flags[key] = argv[flag];
