@@ -6,8 +6,14 @@
  * | map engine codes (`E_OPEN`, `E_CORRUPT`, `E_UNSUPPORTED`, `E_CHAIN_LOOP`, ...) | error | the chain could not be mapped |
  * | `E_BACKING_MISSING` | error | a backing file does not exist |
  * | `E_BACKING_OUTSIDE_ROOTS` | error | a backing file lies outside the roots and is not followed |
- * | `E_ROOT_MISSING`, `E_ROOT_NOT_DIRECTORY` | error | a configured root cannot be crawled |
- * | `E_ROOT_NO_IMAGES` | warning | no file under a root is a disk image |
+ * | `E_FILE_OUTSIDE_ROOTS` | error | a qcow2 data file or vmdk extent lies outside the roots and is not followed |
+ * | `E_NOT_REGULAR` | error | a backing file, data file or extent is not a regular file (a FIFO, a device): never opened |
+ * | `E_ROOT_MISSING`, `E_ROOT_NOT_DIRECTORY` | error | a configured root cannot be crawled (the run ends `failed`) |
+ * | `E_DIR_UNREADABLE` | error | a directory under a root cannot be read (the run ends `failed`) |
+ * | `E_NAME_NOT_UTF8` | error | a file or directory name is not UTF-8; not audited |
+ * | `E_ROOT_NO_IMAGES` | warning | no file under a root is a disk image (a root that is a regular file but no image, too) |
+ * | `E_ROOT_IGNORED` | info | a root lies inside another root (its files are audited once) |
+ * | `E_SNAPSHOT_TABLE` | error | a qcow2 snapshot table QEMU refuses ("Too much extra metadata..."); mapped anyway |
  * | `E_IMAGE_CHANGED` | warning | the chain kept changing while it was mapped (figures are unstable) |
  * | `E_IMAGE_DIRTY` | warning | a layer was not closed cleanly: qcow2 dirty bit, qed need-check bit, parallels in-use mark |
  * | `E_IMAGE_CORRUPT` | warning | a qcow2 layer has its corrupt bit set |
@@ -64,6 +70,11 @@ export function layerFindings(layers: readonly ChainLayerInfo[]): FindingRecord[
     if (layer.flags.includes('corrupt')) {
       findings.push({ code: 'E_IMAGE_CORRUPT', severity: 'warning', depth: layer.depth,
         message: `${layer.filename}: the corrupt bit is set (QEMU opens it read-only only)` });
+    }
+    if (layer.flags.includes('snapshot_table_invalid')) {
+      findings.push({ code: 'E_SNAPSHOT_TABLE', severity: 'error', depth: layer.depth,
+        message: `${layer.filename}: QEMU refuses to open this image: its internal snapshot table breaks QEMU's limits `
+          + '("Too much extra metadata in snapshot table entry N" or "Snapshot table is too big"); imgaudit mapped it anyway' });
     }
   }
   return findings;
