@@ -75,6 +75,21 @@ function openReader(file: string): Db {
   }
 }
 
+/**
+ * Throws StoreError when `db` holds schema objects but no `_migrations`
+ * table: another application's database, which imgaudit must not write to
+ * (not even to switch it to WAL).
+ */
+export function refuseForeign(db: Db): void {
+  const objects = db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().get() as number;
+  if (objects === 0) return;
+  const hasBookkeeping = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").get();
+  if (hasBookkeeping === undefined) {
+    throw new StoreError(`'${db.name}' is not an imgaudit database (it holds ${objects} schema object${objects === 1 ? '' : 's'} `
+      + 'and no _migrations table); refusing to write to it');
+  }
+}
+
 /** Opens (creating when `readonly` is false) the database at `file`; throws StoreError. */
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): Db {
   const readonly = options.readonly === true;
@@ -98,6 +113,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (!readonly) {
+      refuseForeign(db);
       db.pragma('journal_mode = WAL');
       // WAL + NORMAL is durable against application crashes (kill -9); a power
       // loss may drop the last commits but never corrupts the database.
@@ -106,6 +122,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
     db.pragma('foreign_keys = ON');
   } catch (error) {
     db.close();
+    if (error instanceof StoreError) throw error;
     throw new StoreError(`cannot use database '${file}': ${(error as Error).message}`, { cause: error });
   }
   return db;

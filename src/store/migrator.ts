@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Db } from './db.js';
-import { MigrationError, StoreError } from './store-error.js';
+import { type Db, refuseForeign } from './db.js';
+import { MigrationError } from './store-error.js';
 
 /** One migration file. */
 export interface Migration {
@@ -60,20 +60,6 @@ function checkApplied(applied: readonly AppliedRow[], known: readonly Migration[
       throw new MigrationError(`migration '${row.name}' was edited after it was applied to this database`);
     }
   });
-}
-
-/**
- * Throws StoreError when `db` holds schema objects but no `_migrations`
- * table: another application's database, which imgaudit must not write to.
- */
-function refuseForeign(db: Db): void {
-  const objects = db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().get() as number;
-  if (objects === 0) return;
-  const hasBookkeeping = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").get();
-  if (hasBookkeeping === undefined) {
-    throw new StoreError(`'${db.name}' is not an imgaudit database (it holds ${objects} schema object${objects === 1 ? '' : 's'} `
-      + 'and no _migrations table); refusing to write to it');
-  }
 }
 
 /**
