@@ -1,6 +1,6 @@
 /**
- * Every finding code a scan or `check` can give (the table in
- * docs/findings.md), so that `check --ignore CODE` can refuse a code that
+ * Every finding code a scan or `check` can give (the tables in README.md
+ * and docs/safety.md), so that `check --ignore CODE` can refuse a code that
  * cannot occur instead of silencing nothing.
  */
 export const FINDING_CODES: ReadonlySet<string> = new Set([

@@ -169,7 +169,8 @@ describe.skipIf(!hasQemu)('imgaudit check (e2e)', () => {
     const ignore = check('--ignore', 'dirty');
     expect([ignore.status, ignore.stderr]).toEqual([2, "imgaudit: --ignore: expected CODE or CODE:GLOB (e.g. E_IMAGE_DIRTY:'vms/**'), got 'dirty'\n"]);
     const nope = check('--ignore', 'E_NOPE:vms/**');
-    expect([nope.status, nope.stderr]).toEqual([2, "imgaudit: --ignore: unknown finding code 'E_NOPE' (the codes are listed in docs/findings.md)\n"]);
+    expect([nope.status, nope.stderr.split(' (known: ')[0]]).toEqual([2, "imgaudit: --ignore: unknown finding code 'E_NOPE'"]);
+    expect(nope.stderr).toContain('E_IMAGE_DIRTY');
     const deep = check('--deep-chain-layers', '0');
     expect(deep.status).toBe(2);
     expect(deep.stderr).toMatch(/--deep-chain-layers: expected an integer from 1 to 1024, got "0"/);

@@ -50,7 +50,7 @@ function ignoreRules(values: readonly string[] | undefined): IgnoreRule[] {
     const match = /^(E_[A-Z0-9_]+)(?::(.+))?$/.exec(value);
     if (match === null) throw new UsageError(`--ignore: expected CODE or CODE:GLOB (e.g. E_IMAGE_DIRTY:'vms/**'), got '${value}'`);
     if (!FINDING_CODES.has(match[1]!)) {
-      throw new UsageError(`--ignore: unknown finding code '${match[1]}' (the codes are listed in docs/findings.md)`);
+      throw new UsageError(`--ignore: unknown finding code '${match[1]}' (known: ${[...FINDING_CODES].sort().join(', ')})`);
     }
     return { code: match[1]!, glob: match[2] ?? null };
   });
