@@ -11,9 +11,11 @@ import { isSameFile, statIdentity } from '../crawl/file-identity.js';
 import { Limiter } from '../crawl/limiter.js';
 import { ImgauditError } from '../errors.js';
 import type { HostExtentMap } from '../io/extents.js';
+import type { FileGuard } from '../map/opened-files.js';
 import type { CategoryBytes } from '../map/own-allocation.js';
 import type { PendingFile } from '../store/allocation-repo.js';
 import { isSqliteError } from '../store/db.js';
+import { rootsGuard } from './backing-policy.js';
 import { type LayerFiguresPass, Memo, isAbort, isRunLevel, messageOf } from './layer-figures-pass.js';
 
 /** Entries mapped alone between two turns of the event loop. */
@@ -28,7 +30,12 @@ function isCurrent(file: PendingFile): boolean {
 class OwnAllocations {
   private readonly ownMemo = new Memo<CategoryBytes>();
 
-  constructor(private readonly pass: LayerFiguresPass) {}
+  /** The scan's roots boundary, for the data files and extents a layer mapped alone opens. */
+  private readonly guard: FileGuard;
+
+  constructor(private readonly pass: LayerFiguresPass) {
+    this.guard = rootsGuard(pass.context.roots, pass.context.config.followBackingOutsideRoots);
+  }
 
   async run(): Promise<void> {
     const { signal } = this.pass.context;
@@ -81,7 +88,7 @@ class OwnAllocations {
     const builder = store.maps.begin(file.virtualSizeBytes);
     try {
       let n = 0;
-      for (const entry of this.pass.c.layerAloneEntries(file.path, file.format, { dataFileFromImageDir: true })) {
+      for (const entry of this.pass.c.layerAloneEntries(file.path, file.format, { dataFileFromImageDir: true, guardFile: this.guard })) {
         builder.add(entry);
         if (++n % ENTRIES_PER_TURN === 0) {
           await yieldToEventLoop();

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
+import { globMatcher } from './glob-match.js';
 
 /** A file found under a root. */
 export interface Candidate {
@@ -92,7 +93,7 @@ type ReaddirCallback = (error: NodeJS.ErrnoException | null, entries?: fs.Dirent
  * fast-glob's `readdir`, wrapped: a directory that cannot be read and a
  * name that is not UTF-8 become problems, and the walk goes on.
  */
-function watchedReaddir(root: string, problems: RootProblem[]) {
+function watchedReaddir(root: string, problems: RootProblem[], isCandidateName: (relativePath: string) => boolean) {
   return (directory: string, options: unknown, callback?: ReaddirCallback): void => {
     const done = (typeof options === 'function' ? options : callback) as ReaddirCallback;
     fs.readdir(directory, { withFileTypes: true, encoding: 'buffer' }, (error, entries) => {
@@ -114,6 +115,9 @@ function watchedReaddir(root: string, problems: RootProblem[]) {
         const bytes = entry.name as unknown as Buffer;
         const name = bytes.toString('utf8');
         if (!Buffer.from(name).equals(bytes)) {
+          // A file only when its name (undecodable bytes read as U+FFFD) would be a candidate; a directory always.
+          const relative = path.relative(root, path.join(directory, name)).split(path.sep).join('/');
+          if (!entry.isDirectory() && !isCandidateName(relative)) continue;
           const shown = path.join(directory, escapedName(bytes));
           problems.push({ kind: 'root-problem', root, path: shown, code: 'E_NAME_NOT_UTF8',
             message: `'${shown}' is named with bytes that are not UTF-8; imgaudit does not audit it (rename it to audit it)` });
@@ -157,6 +161,9 @@ export async function* crawl(options: CrawlOptions): AsyncGenerator<Candidate | 
       continue;
     }
     const problems: RootProblem[] = [];
+    const included = globMatcher(options.include);
+    const excluded = globMatcher(options.exclude);
+    const isCandidateName = (relativePath: string): boolean => included(relativePath) && !excluded(relativePath);
     const stream = fg.stream([...options.include], {
       cwd: root,
       ignore: [...options.exclude],
@@ -166,7 +173,7 @@ export async function* crawl(options: CrawlOptions): AsyncGenerator<Candidate | 
       unique: true,
       // Reading errors are caught by watchedReaddir; what is left (a race with a removal) is not an error.
       suppressErrors: true,
-      fs: { readdir: watchedReaddir(root, problems) as unknown as typeof fs.readdir },
+      fs: { readdir: watchedReaddir(root, problems, isCandidateName) as unknown as typeof fs.readdir },
     });
     for await (const entry of stream) {
       yield* problems.splice(0);

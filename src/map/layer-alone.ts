@@ -9,7 +9,7 @@ import { ImgauditError } from '../errors.js';
 import { formatByName } from '../formats/registry.js';
 import { mapEntries } from './map-entries.js';
 import type { MapEntry } from './map-entry.js';
-import { OpenedFiles } from './opened-files.js';
+import { type FileGuard, OpenedFiles } from './opened-files.js';
 
 export interface LayerAloneOptions {
   /**
@@ -17,6 +17,8 @@ export interface LayerAloneOptions {
    * (what `scan` does) instead of the current directory (qemu-img 7.2).
    */
   dataFileFromImageDir?: boolean;
+  /** Checks the layer's data files and extents before they are opened (the scan's roots boundary). */
+  guardFile?: FileGuard;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface LayerAloneOptions {
  * errors of the chain opener, prefixed "Could not open 'NAME': ".
  */
 export function* layerAloneEntries(filename: string, format: string, options: LayerAloneOptions = {}): Generator<MapEntry> {
-  const files = new OpenedFiles(options.dataFileFromImageDir === true);
+  const files = new OpenedFiles(options.dataFileFromImageDir === true, options.guardFile);
   try {
     let layer;
     try {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Candidate, type RootProblem, crawl, normaliseRoots } from '../../../src/crawl/crawler.js';
+import { type Candidate, type RootProblem, crawl, escapedName, nestedRoots, normaliseRoots } from '../../../src/crawl/crawler.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-crawl-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -51,5 +51,35 @@ describe('crawl', () => {
 describe('normaliseRoots', () => {
   it('makes roots absolute, drops duplicates and roots inside other roots', () => {
     expect(normaliseRoots(['/srv/a/b', '/srv/a', '/srv/ab', '/srv/a/', '/srv/c/../a/x'])).toEqual(['/srv/a', '/srv/ab']);
+  });
+});
+
+describe('nestedRoots', () => {
+  it('names each dropped root with the root it lies in', () => {
+    expect(nestedRoots(['/srv/a/b', '/srv/a', '/srv/ab', '/srv/a/'])).toEqual([{ root: '/srv/a/b', under: '/srv/a' }]);
+  });
+});
+
+describe('names that are not UTF-8', () => {
+  it('are problems with the name escaped, never silently dropped; the walk goes on', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-crawl-bytes-'));
+    try {
+      fs.writeFileSync(Buffer.concat([Buffer.from(`${base}/a-`), Buffer.from([0xff]), Buffer.from('.img')]), 'x');
+      fs.mkdirSync(Buffer.concat([Buffer.from(`${base}/d-`), Buffer.from([0xc3, 0x28])]));
+      fs.writeFileSync(path.join(base, 'ok-é.img'), 'x');
+      fs.writeFileSync(Buffer.concat([Buffer.from(`${base}/notes-`), Buffer.from([0xff]), Buffer.from('.txt')]), 'x'); // no candidate
+      const items = await collect([base]);
+      expect(items.map((item) => (item.kind === 'candidate' ? item.relativePath : [item.code, item.path])).sort()).toEqual([
+        ['E_NAME_NOT_UTF8', `${base}/a-\\xff.img`],
+        ['E_NAME_NOT_UTF8', `${base}/d-\\xc3(`],
+        'ok-é.img',
+      ]);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it('escapedName keeps valid UTF-8 and escapes every other byte', () => {
+    expect(escapedName(Buffer.from([0x61, 0xff, 0xc3, 0xa9, 0xe2, 0x82, 0x62]))).toBe('a\\xffé\\xe2\\x82b');
   });
 });

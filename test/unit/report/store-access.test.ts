@@ -1,4 +1,5 @@
 /** Opening for reading, read-only SQL, report definitions and pruning. */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,10 +11,12 @@ import { loadMigrations, migrate } from '../../../src/store/migrator.js';
 import { pruneDatabase } from '../../../src/store/prune-runs.js';
 import { makeQueryOnly, runSelect } from '../../../src/store/query-sql.js';
 import { openForReading } from '../../../src/store/report-db.js';
-import { ScanLock } from '../../../src/store/scan-lock.js';
 import { LockError, MigrationError, StoreError } from '../../../src/store/store-error.js';
 import { ScanStore } from '../../../src/store/scan-store.js';
 import { MiB, baseEstate, writeRun } from './estate.js';
+
+/** Holds a database's scan lock in another process (POSIX locks never conflict within one); needs dist/. */
+const HOLDER = path.resolve(import.meta.dirname, '../store/lock-holder.mjs');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-report-store-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -45,17 +48,19 @@ describe('openForReading', () => {
     expect(() => openForReading(other)).toThrow(/is not an imgaudit database/);
   });
 
-  it('applies migrations a database lacks (an older imgaudit wrote it)', () => {
+  it('never migrates: a database that lacks migrations is refused, naming them, and left as it is', () => {
     const file = path.join(dir, `db-${n++}.db`);
     const raw = new Database(file);
     const all = loadMigrations();
     migrate(raw, all.slice(0, 2)); // as an imgaudit that knew only the first two
     raw.close();
-    const db = openForReading(file);
+    const pending = all.slice(2).map((migration) => migration.name).join(', ');
+    expect(() => openForReading(file)).toThrow(MigrationError);
+    expect(() => openForReading(file)).toThrow(`lacks migrations ${pending}, which readers never apply`);
+    expect(count(file, 'SELECT count(*) FROM _migrations')).toBe(2);
+    const db = openForReading(file, { mayBeBehind: true }); // query reads it as it is
     expect(db.readonly).toBe(true);
-    expect(db.prepare('SELECT count(*) FROM run_totals').pluck().get()).toBe(0);
     db.close();
-    expect(count(file, 'SELECT count(*) FROM _migrations')).toBe(all.length);
   });
 
   it('refuses a database a newer imgaudit wrote, or whose migrations were edited', () => {
@@ -152,14 +157,15 @@ describe('pruneDatabase', () => {
     expect(count(file, 'SELECT count(*) FROM maps WHERE id NOT IN (SELECT map_id FROM chains WHERE map_id IS NOT NULL)')).toBe(0);
   });
 
-  it('waits for no scan: a held lock is an error', () => {
+  it('waits for no scan: a lock another process holds is an error', async () => {
     const file = estate();
-    const lock = ScanLock.acquire(file);
+    const holder = spawn(process.execPath, [HOLDER, 'hold', file], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
       expect(() => pruneDatabase(file, { policy: { keepRuns: 1, olderThanMs: null, now: new Date() }, isDryRun: false, isVacuum: false }))
         .toThrow(LockError);
     } finally {
-      lock.release();
+      holder.kill('SIGKILL');
     }
   });
 });
