@@ -29,7 +29,8 @@ export interface CliResult {
 /** Runs `node dist/cli.js ARGS` in `cwd` (never throws on a non-zero exit). */
 export function runCli(args: readonly string[], cwd: string, timeoutMs = 60_000): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 512 << 20,
+    // SIGKILL on timeout: a CLI blocked in open() on a FIFO ignores SIGTERM.
+    cwd, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 512 << 20,
     env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
   });
   const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
