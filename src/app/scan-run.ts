@@ -84,12 +84,12 @@ class ScanDriver {
     for await (const item of crawl({ roots, include: config.include, exclude: config.exclude })) {
       if (signal.aborted || limiter.hasFailed) break;
       if (item.kind === 'root-problem') {
-        const finding: FindingRecord = { code: item.code, severity: 'error', depth: null, message: item.message };
+        const finding: FindingRecord = { code: item.code, severity: item.severity, depth: null, message: item.message };
         this.context.store.runs.addFinding(this.context.runId, item.path, finding);
         this.context.onFinding(item.path, finding);
         if (item.path === item.root) tally.unreadable(item.root);
         // What could not be read may hold images: the run is no complete picture of the estate.
-        if (item.code !== 'E_NAME_NOT_UTF8') this.hasGaps = true;
+        if (item.isGap) this.hasGaps = true;
         continue;
       }
       this.progress.found++;

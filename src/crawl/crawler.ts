@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
+import { extensionFormat } from './classify.js';
 import { globMatcher } from './glob-match.js';
 
 /** A file found under a root. */
@@ -31,6 +32,13 @@ export interface RootProblem {
   path: string;
   code: 'E_ROOT_MISSING' | 'E_ROOT_NOT_DIRECTORY' | 'E_DIR_UNREADABLE' | 'E_NAME_NOT_UTF8';
   message: string;
+  /**
+   * Images may lie in what could not be read (a root, a directory): the run
+   * is no complete picture. False for a file whose name is not UTF-8.
+   */
+  isGap: boolean;
+  /** `warning` for a file with a non-UTF-8 name not named like an image; `error` otherwise. */
+  severity: 'error' | 'warning';
 }
 
 /** What to crawl. */
@@ -104,8 +112,9 @@ function watchedReaddir(root: string, problems: RootProblem[], isCandidateName: 
         }
         const code = error.code ?? 'EIO';
         problems.push(directory === root
-          ? { kind: 'root-problem', root, path: root, code: 'E_ROOT_MISSING', message: `root '${root}' cannot be read: ${code}` }
-          : { kind: 'root-problem', root, path: directory, code: 'E_DIR_UNREADABLE',
+          ? { kind: 'root-problem', root, path: root, code: 'E_ROOT_MISSING', message: `root '${root}' cannot be read: ${code}`,
+              isGap: true, severity: 'error' }
+          : { kind: 'root-problem', root, path: directory, code: 'E_DIR_UNREADABLE', isGap: true, severity: 'error',
               message: `directory '${directory}' cannot be read: ${code}; the images under it are not in this run` });
         done(null, []);
         return;
@@ -119,8 +128,13 @@ function watchedReaddir(root: string, problems: RootProblem[], isCandidateName: 
           const relative = path.relative(root, path.join(directory, name)).split(path.sep).join('/');
           if (!entry.isDirectory() && !isCandidateName(relative)) continue;
           const shown = path.join(directory, escapedName(bytes));
-          problems.push({ kind: 'root-problem', root, path: shown, code: 'E_NAME_NOT_UTF8',
-            message: `'${shown}' is named with bytes that are not UTF-8; imgaudit does not audit it (rename it to audit it)` });
+          // A directory is a gap (what it holds is unknown); a file an error when named like an image.
+          const isGap = entry.isDirectory();
+          const isNamedLikeImage = extensionFormat(name) !== null;
+          problems.push({ kind: 'root-problem', root, path: shown, code: 'E_NAME_NOT_UTF8', isGap,
+            severity: isGap || isNamedLikeImage ? 'error' : 'warning',
+            message: `'${shown}' is named with bytes that are not UTF-8; imgaudit does not ${isGap ? 'read' : 'audit'} it `
+              + '(rename it to audit it)' });
           continue;
         }
         (entry as unknown as { name: string }).name = name;
@@ -137,11 +151,13 @@ function rootKind(root: string): 'directory' | 'file' | RootProblem {
     stat = fs.statSync(root);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    return { kind: 'root-problem', root, path: root, code: 'E_ROOT_MISSING', message: `root '${root}' cannot be read: ${code}` };
+    return { kind: 'root-problem', root, path: root, code: 'E_ROOT_MISSING', message: `root '${root}' cannot be read: ${code}`,
+      isGap: true, severity: 'error' };
   }
   if (stat.isDirectory()) return 'directory';
   if (stat.isFile()) return 'file';
-  return { kind: 'root-problem', root, path: root, code: 'E_ROOT_NOT_DIRECTORY', message: `root '${root}' is not a directory` };
+  return { kind: 'root-problem', root, path: root, code: 'E_ROOT_NOT_DIRECTORY', message: `root '${root}' is not a directory`,
+    isGap: true, severity: 'error' };
 }
 
 /**

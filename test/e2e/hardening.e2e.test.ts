@@ -188,8 +188,10 @@ describe('nothing is left out silently', () => {
       ['E_NAME_NOT_UTF8', `${root}/bad-\\xff\\xfe.qcow2`],
       ['E_NAME_NOT_UTF8', `${root}/dir-\\xe9`],
       ['E_ROOT_IGNORED', `${root}/sub`],
-      ['E_ROOT_NOT_IMAGE', plain],
+      ['E_ROOT_NO_IMAGES', plain],
     ]);
+    // The directory with a non-UTF-8 name could not be walked: the run is no complete picture.
+    expect(readDb(db, (d) => d.prepare('SELECT status FROM runs').pluck().get())).toBe('failed');
     expect(readDb(db, (d) => d.prepare('SELECT count(*) FROM run_images').pluck().get())).toBe(1);
     const dashed = cli('scan', '--db', db, '-dash-root');
     expect(dashed.code).toBe(2); // read as options: never as an empty scan that succeeds
