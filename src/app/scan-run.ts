@@ -87,7 +87,8 @@ class ScanDriver {
         const finding: FindingRecord = { code: item.code, severity: item.severity, depth: null, message: item.message };
         this.context.store.runs.addFinding(this.context.runId, item.path, finding);
         this.context.onFinding(item.path, finding);
-        if (item.path === item.root) tally.unreadable(item.root);
+        // A root with a gap has its own finding; "no image under this root" would mislead.
+        if (item.isGap) tally.unreadable(item.root);
         // What could not be read may hold images: the run is no complete picture of the estate.
         if (item.isGap) this.hasGaps = true;
         continue;
