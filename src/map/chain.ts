@@ -95,8 +95,10 @@ function openNode(files: OpenedFiles, spec: NodeSpec, name: string, plainName: b
   // A plain name keeps its spelling (`file:x` included) as the layer's name, as before.
   const layerName = plainName ? name : fileSpec.filename;
   const format: ImageFormat = spec.driver === undefined ? probeFormat(file, fileSpec.filename) : formatByName(spec.driver);
-  files.checkLock(file, format.name === 'raw' ? 'filtered' : 'metadata', fileSpec.locking);
   const options = new Map(spec.options);
+  // raw passes its child through (sharing everything) unless it exposes a window of it.
+  const windowed = options.has('offset') || options.has('size');
+  files.checkLock(file, format.name !== 'raw' ? 'metadata' : windowed ? 'data' : 'filtered', fileSpec.locking);
   if (format.name === 'raw') {
     const window = rawWindow(options, file.lengthBytes);
     options.delete('offset');

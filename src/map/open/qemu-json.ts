@@ -154,11 +154,11 @@ class Parser {
       return { t: 'dict', v: dict };
     }
     for (;;) {
-      const key = this.next();
-      if (key.k !== 'string') throw new JsonNameError('JSON parse error, key is not a string in object');
+      const key = this.value();
+      if (key.t !== 'str') throw new JsonNameError('JSON parse error, key is not a string in object');
       const colon = this.next();
       if (!(colon.k === 'punct' && colon.v === ':')) throw new JsonNameError('JSON parse error, missing : in object pair');
-      const name = decodeString(key.raw);
+      const name = key.v;
       const value = this.value();
       dict.delete(name);
       dict.set(name, value);
@@ -200,9 +200,8 @@ function parseQemuJson(text: string): Value {
     queue = [];
     braces = 0;
     brackets = 0;
-    const value = new Parser(tokens).value();
     if (result !== undefined) throw new JsonNameError('Expecting at most one JSON value');
-    result = value;
+    result = new Parser(tokens).value();
   };
   let i = 0;
   while (i < text.length) {

@@ -2,7 +2,7 @@
  * QEMU's option-string syntax (util/qemu-option.c opts_do_parse, 7.2) as
  * `qemu-img --image-opts` reads it: `key=value` pairs split at `,`, a `,,`
  * inside a value stands for one `,`, the first word without `=` is the
- * implied `file` option, a later one a short-form boolean (`key` → on,
+ * implied option (`file` for --image-opts, `qom-type` for --object), a later one a short-form boolean (`key` → on,
  * `nokey` → off, with QEMU's deprecation warning), `id` is dropped, and a
  * repeated key keeps its last value. Values stay strings, as QEMU's
  * qemu_opts_to_qdict leaves them.
@@ -33,7 +33,7 @@ function optValue(text: string, from: number): [string, number] {
 }
 
 /** Parses an --image-opts string like qemu-img 7.2. */
-export function parseQemuOpts(text: string): ParsedOpts {
+export function parseQemuOpts(text: string, impliedName = 'file'): ParsedOpts {
   const options: FlatOptions = new Map();
   const warnings: string[] = [];
   let first = true;
@@ -45,7 +45,7 @@ export function parseQemuOpts(text: string): ParsedOpts {
     let value: string;
     if (rest[len] !== '=') {
       if (first) {
-        name = 'file';
+        name = impliedName;
         [value, p] = optValue(text, p);
       } else {
         name = rest.slice(0, len);
