@@ -1,20 +1,23 @@
 -- title: Images
 -- about: Every image of the run, audited as the top of its own chain: bytes per category summed
 --   over the chain's depths (a shared base's bytes appear under every image that reads it), and
---   the disk usage of the image file itself.
--- text: path layers virtual_size_bytes disk_usage_bytes data_bytes zero_bytes preallocated_bytes error_code
+--   the disk usage of the image file itself. `in_use` says who held the image open when the scan
+--   saw it (QEMU's lock bytes): `write` (a running VM, qemu-nbd...), `read`, or empty.
+-- text: path layers virtual_size_bytes disk_usage_bytes data_bytes zero_bytes preallocated_bytes in_use error_code
 -- detail: error_code
-SELECT path,
-       format,
-       chain_length AS layers,
-       virtual_size_bytes,
-       disk_usage_bytes,
-       data_bytes,
-       zero_bytes,
-       preallocated_bytes,
-       unallocated_bytes,
-       backing_name,
-       error_code
-FROM run_image_states
-WHERE run_id = $run_id
-ORDER BY path;
+SELECT s.path,
+       s.format,
+       s.chain_length AS layers,
+       s.virtual_size_bytes,
+       s.disk_usage_bytes,
+       s.data_bytes,
+       s.zero_bytes,
+       s.preallocated_bytes,
+       s.unallocated_bytes,
+       s.backing_name,
+       ri.in_use,
+       s.error_code
+FROM run_image_states s
+JOIN run_images ri ON ri.run_id = s.run_id AND ri.image_id = s.image_id
+WHERE s.run_id = $run_id
+ORDER BY s.path;

@@ -8,6 +8,7 @@
  * anyone holds a byte without taking it, so probing never stops a VM from
  * starting.
  */
+import fs from 'node:fs';
 import { LOCK_WRITE, lockProbe } from './native-addon.js';
 
 const PERM_BASE = 100;
@@ -56,4 +57,21 @@ export function qemuInUse(fd: number): InUse {
   if (lockProbe(fd, true, LOCK_WRITE, PERM_BASE, 4) !== null) return 'read';
   if (lockProbe(fd, true, LOCK_WRITE, SHARED_BASE, 4) !== null) return 'read';
   return null;
+}
+
+/** Who holds the file at `path` open (QEMU's lock bytes); null also when it cannot be opened or probed. */
+export function probeInUse(path: string): InUse {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    return qemuInUse(fd);
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -56,7 +56,7 @@ export class RunRepo {
 
   constructor(private readonly db: Db) {
     this.insertRunImage = db.prepare(`
-      INSERT INTO run_images (run_id, image_id, chain_id, root_id, change) VALUES (?, ?, ?, ?, ?)
+      INSERT INTO run_images (run_id, image_id, chain_id, root_id, change, in_use) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (run_id, image_id) DO NOTHING`);
     this.insertRunFinding = db.prepare(
       'INSERT INTO run_findings (run_id, path, code, severity, message) VALUES (?, ?, ?, ?, ?)');
@@ -99,10 +99,10 @@ export class RunRepo {
     return this.chainInRun.get(runId, path) as number | undefined;
   }
 
-  /** Records that the run saw the image at `path` with chain state `chainId`. */
-  addImage(runId: number, path: string, root: string, chainId: number, change: ImageChange): void {
+  /** Records that the run saw the image at `path` with chain state `chainId` (and who held it open, if anyone). */
+  addImage(runId: number, path: string, root: string, chainId: number, change: ImageChange, inUse: 'write' | 'read' | null = null): void {
     this.insertRunImage.run(runId, this.idOf(this.imageIdStmt, this.insertImage, path), chainId, this.rootId(root),
-      CHANGE_CODES[change]);
+      CHANGE_CODES[change], inUse);
   }
 
   /** The id of the root at `root` (created when new). */
