@@ -32,6 +32,12 @@ export interface NbdClientOptions {
   tls?: tls.ConnectionOptions | undefined;
   /** Deadline of every wait, in ms. */
   timeoutMs: number;
+  /**
+   * Most block-status requests one client makes (default 2^24): a server
+   * that answers with tiny extents forever (or claims a huge export) ends
+   * in an error instead of an endless map.
+   */
+  maxRequests?: number;
 }
 
 export interface NbdExtent {
@@ -56,6 +62,7 @@ export class NbdClient {
   /** True between the server's greeting and the end of option haggling. */
   negotiating = false;
   private nextHandle = 1n;
+  private statusRequests = 0;
 
   private constructor(private readonly conn: NbdConnection, private readonly options: NbdClientOptions) {}
 
@@ -128,6 +135,9 @@ export class NbdClient {
     }
     this.negotiating = false;
     if (this.sizeBytes < 0 || !Number.isSafeInteger(this.sizeBytes)) throw new NbdError('Protocol error: the export size is out of range');
+    if (this.minBlock > 1 && this.sizeBytes % this.minBlock !== 0) {
+      throw new NbdError(`export size ${this.sizeBytes} is not multiple of minimum block size ${this.minBlock}`);
+    }
   }
 
   private async exportName(name: Buffer, noZeroes: boolean): Promise<void> {
@@ -262,6 +272,10 @@ export class NbdClient {
    */
   async blockStatus(offset: number, length: number): Promise<NbdExtent> {
     if (this.contextId === null) throw new NbdError('block status is not available');
+    const limit = this.options.maxRequests ?? 1 << 24;
+    if (++this.statusRequests > limit) {
+      throw new NbdError(`NBD server needed more than ${limit} block status requests for one map; giving up (its extents are too small)`, 'E_NBD_TOO_MANY');
+    }
     const handle = this.request(P.CMD_BLOCK_STATUS, P.CMD_FLAG_REQ_ONE, offset, length);
     let extent: NbdExtent | undefined;
     await this.reply(handle, (type, payload) => {
