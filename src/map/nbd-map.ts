@@ -21,13 +21,6 @@ import type { NodeSpec } from './open/node-spec.js';
 const INT_MAX = 0x7fffffff;
 const INT64_MAX = (1n << 63n) - 1n;
 
-/** The NBD target of a node spec, or null when the image is not an NBD export. */
-export function nbdTargetOf(spec: NodeSpec): NbdTarget | null {
-  if (spec.kind === 'nbd') return spec.target;
-  if (spec.kind === 'format' && spec.file.kind === 'nbd') return spec.file.target;
-  return null;
-}
-
 /** True when a qcow2 header names a relative backing file (QEMU cannot resolve it under an NBD node). */
 async function hasRelativeBacking(client: NbdClient, header: Buffer): Promise<boolean> {
   if (header.length < 20) return false;

@@ -9,13 +9,13 @@
  */
 import type tls from 'node:tls';
 import { CorruptImageError, ImageOpenError, ImgauditError, UsageError } from '../../errors.js';
-import { NbdError } from '../../io/nbd/client.js';
+import { NbdError } from '../../io/nbd/nbd-error.js';
 import { nativeAddonProblem } from '../../io/native-addon.js';
 import { ImageChain } from '../../map/image-chain.js';
 import type { EmittedEntry, MapRangeOptions } from '../../map/map-entries.js';
-import { NbdImage, nbdTargetOf } from '../../map/nbd-map.js';
+import type { NbdImage } from '../../map/nbd-map.js';
 import type { NbdTarget } from '../../map/open/nbd-address.js';
-import { type NodeSpec, forceShareOf, imageSpec } from '../../map/open/node-spec.js';
+import { type NodeSpec, forceShareOf, imageSpec, nbdTargetOf } from '../../map/open/node-spec.js';
 import { ObjectError, type QemuObject, createObject } from '../../map/open/objects.js';
 import { parseQemuOpts } from '../../map/open/qemu-opts.js';
 import {
@@ -247,7 +247,9 @@ async function mapNbd(filename: string, spec: NodeSpec, target: NbdTarget, optio
     if (address.type === 'inet' && !(Number.isInteger(address.port) && address.port > 0 && address.port < 65536)) {
       throw new NbdError(`address resolution failed for ${address.host}:${String(address.port)}: Servname not supported for ai_socktype`, 'E_NBD_CONNECT');
     }
-    image = await NbdImage.open(spec, target, { address, tls: tlsFor(target, options.objects), timeoutMs });
+    // The NBD client loads only when an export is mapped (start-up time counts for local images).
+    const { NbdImage: Image } = await import('../../map/nbd-map.js');
+    image = await Image.open(spec, target, { address, tls: tlsFor(target, options.objects), timeoutMs });
   } catch (error) {
     return openFailed(filename, error, true);
   }

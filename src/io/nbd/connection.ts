@@ -5,20 +5,11 @@
  * server that floods cannot grow our memory.
  */
 import net from 'node:net';
-import tls from 'node:tls';
-import { ImgauditError } from '../../errors.js';
+import type tls from 'node:tls';
 import { strerror } from '../strerror.js';
+import { NbdError } from './nbd-error.js';
 
-/** An NBD connection or protocol failure; the message is QEMU's text where QEMU has one. */
-export class NbdError extends ImgauditError {
-  readonly code: string;
-  readonly hints: readonly string[];
-  constructor(message: string, code = 'E_NBD', hints: readonly string[] = []) {
-    super(message);
-    this.code = code;
-    this.hints = hints;
-  }
-}
+export { NbdError } from './nbd-error.js';
 
 const BUFFER_LIMIT = 1 << 20;
 
@@ -94,9 +85,10 @@ export class NbdConnection {
     plain.removeAllListeners('end');
     plain.removeAllListeners('close');
     plain.removeAllListeners('error');
+    const { connect } = await import('node:tls');
     const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
       const timer = setTimeout(() => reject(new NbdError('TLS handshake timed out', 'E_NBD_TLS')), this.timeoutMs);
-      const s = tls.connect({ ...options, socket: plain }, () => {
+      const s = connect({ ...options, socket: plain }, () => {
         clearTimeout(timer);
         resolve(s);
       });

@@ -214,3 +214,10 @@ export function forceShareOf(options: FlatOptions): boolean {
   const value = options.get('force-share');
   return value !== undefined && optionString(value) === 'on';
 }
+
+/** The NBD export a node spec reads, or null when the image is not on NBD. */
+export function nbdTargetOf(spec: NodeSpec): NbdTarget | null {
+  if (spec.kind === 'nbd') return spec.target;
+  if (spec.kind === 'format' && spec.file.kind === 'nbd') return spec.file.target;
+  return null;
+}
