@@ -88,3 +88,57 @@ truncate -s 3000000 odd.raw`);
     expect(failures).toEqual([]);
   }, 300_000);
 });
+
+const hasOpenssl = runSyncOk(['openssl', 'version']);
+
+function runSyncOk(cmd: string[]): boolean {
+  try {
+    runOk(cmd, tmpdir());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!hasQemu || !hasQemuNbd || !hasOpenssl)('an NBD export over TLS (x509)', () => {
+  let tlsDir = '';
+  let server: NbdServer | undefined;
+  let tlsPort = 0;
+
+  beforeAll(async () => {
+    tlsDir = mkdtempSync(join(tmpdir(), 'imgaudit-nbd-tls-'));
+    runOk(['bash', '-euo', 'pipefail', '-c', `mkdir srv cli
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca-cert.pem -days 2 -subj "/CN=imgaudit test CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout srv/server-key.pem -out srv.csr -subj "/CN=localhost" 2>/dev/null
+printf "subjectAltName=DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n" > srv.ext
+openssl x509 -req -in srv.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial -out srv/server-cert.pem -days 2 -extfile srv.ext 2>/dev/null
+cp ca-cert.pem srv/ && cp ca-cert.pem cli/
+qemu-img create -q -f raw d.raw 1M
+qemu-io -f raw -c 'write -P 1 64k 64k' d.raw >/dev/null`], tlsDir);
+    tlsPort = await freePort();
+    server = await startQemuNbd(['-r', '-f', 'raw', '-b', '127.0.0.1', '-p', String(tlsPort),
+      '--object', `tls-creds-x509,id=tls0,dir=${tlsDir}/srv,endpoint=server,verify-peer=off`, '--tls-creds', 'tls0', 'd.raw'],
+    tlsDir, { host: '127.0.0.1', port: tlsPort });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (tlsDir !== '') rmSync(tlsDir, { recursive: true, force: true });
+  });
+
+  it('maps with tls-creds, and fails as qemu-img does without them', async () => {
+    const object = ['--object', `tls-creds-x509,id=tls0,dir=${tlsDir}/cli,endpoint=client`];
+    const failures: string[] = [];
+    for (const args of [
+      [...object, J, '--image-opts', `driver=nbd,host=localhost,port=${tlsPort},tls-creds=tls0`],
+      [...object, '--image-opts', `driver=nbd,host=127.0.0.1,port=${tlsPort},tls-creds=tls0`],
+      [J, `nbd://localhost:${tlsPort}`],
+      ['--image-opts', `driver=nbd,host=localhost,port=${tlsPort},tls-creds=tls0`],
+      ['--object', `tls-creds-x509,id=tls0,dir=${tlsDir}/none`, `nbd://localhost:${tlsPort}`],
+    ]) {
+      const c = await compareMap(tlsDir, args);
+      if (c.problems.length > 0) failures.push(describeComparison(c));
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+});

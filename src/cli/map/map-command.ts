@@ -227,12 +227,10 @@ function tlsFor(target: NbdTarget, objects: Map<string, QemuObject>): tls.Connec
   if (!object.type.startsWith('tls-creds-')) throw new NbdError(`Object with id '${target.tlsCreds}' is not TLS credentials`, 'E_NBD_TLS');
   if (!('ca' in object)) throw new NbdError(`imgaudit supports only tls-creds-x509 credentials for NBD, not ${object.type}`, 'E_NBD_TLS');
   if (object.endpoint !== 'client') throw new NbdError('Expecting TLS credentials with a client endpoint', 'E_NBD_TLS');
-  const host = target.tlsHostname ?? (target.server.type === 'inet' ? target.server.host : undefined);
   return {
     ca: object.ca,
     ...(object.cert !== undefined ? { cert: object.cert } : {}),
     ...(object.key !== undefined ? { key: object.key } : {}),
-    ...(host !== undefined ? { servername: host } : { checkServerIdentity: () => undefined }),
   };
 }
 
@@ -249,7 +247,8 @@ async function mapNbd(filename: string, spec: NodeSpec, target: NbdTarget, optio
     }
     // The NBD client loads only when an export is mapped (start-up time counts for local images).
     const { NbdImage: Image } = await import('../../map/nbd-map.js');
-    image = await Image.open(spec, target, { address, tls: tlsFor(target, options.objects), timeoutMs });
+    const tlsHost = target.tlsHostname ?? (target.server.type === 'inet' ? target.server.host : undefined);
+    image = await Image.open(spec, target, { address, tls: tlsFor(target, options.objects), tlsHost, timeoutMs });
   } catch (error) {
     return openFailed(filename, error, true);
   }

@@ -30,6 +30,8 @@ export interface NbdClientOptions {
   dirtyBitmap?: string | undefined;
   /** TLS options when tls-creds are given. */
   tls?: tls.ConnectionOptions | undefined;
+  /** The name the server's certificate must carry (tls-hostname, or the TCP host); none: not checked. */
+  tlsHost?: string | undefined;
   /** Deadline of every wait, in ms. */
   timeoutMs: number;
   /**
@@ -102,13 +104,14 @@ export class NbdClient {
       this.sendOption(P.OPT_STARTTLS, Buffer.alloc(0));
       const reply = await this.optionReply(P.OPT_STARTTLS);
       if (reply.type !== P.REP_ACK) throw this.optionError(reply, P.OPT_STARTTLS);
-      await this.conn.startTls(this.options.tls);
+      await this.conn.startTls(this.options.tls, this.options.tlsHost);
     }
 
     this.sendOption(P.OPT_STRUCTURED_REPLY, Buffer.alloc(0));
     const structured = await this.optionReply(P.OPT_STRUCTURED_REPLY);
+    // Like QEMU (a non-strict option): any error reply means "no structured replies".
     if (structured.type === P.REP_ACK) this.structured = true;
-    else if (structured.type !== P.REP_ERR_UNSUP) throw this.optionError(structured, P.OPT_STRUCTURED_REPLY);
+    else if ((structured.type & P.REP_ERR_BIT) === 0) throw this.optionError(structured, P.OPT_STRUCTURED_REPLY);
 
     const name = Buffer.from(this.options.exportName, 'utf8');
     if (this.structured) await this.negotiateContext(name);

@@ -78,17 +78,22 @@ export class NbdConnection {
   }
 
   /** Switches to TLS (after NBD_OPT_STARTTLS was acknowledged). */
-  async startTls(options: tls.ConnectionOptions): Promise<void> {
+  async startTls(options: tls.ConnectionOptions, host: string | undefined): Promise<void> {
     if (this.buffered > 0) throw new NbdError('Protocol error: server sent data before the TLS handshake');
     const plain = this.socket;
     plain.removeAllListeners('data');
     plain.removeAllListeners('end');
     plain.removeAllListeners('close');
     plain.removeAllListeners('error');
-    const { connect } = await import('node:tls');
+    const { connect, checkServerIdentity } = await import('node:tls');
+    const identity: tls.ConnectionOptions = host === undefined
+      ? { checkServerIdentity: () => undefined }
+      : net.isIP(host) !== 0
+        ? { checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert) }
+        : { servername: host };
     const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
       const timer = setTimeout(() => reject(new NbdError('TLS handshake timed out', 'E_NBD_TLS')), this.timeoutMs);
-      const s = connect({ ...options, socket: plain }, () => {
+      const s = connect({ ...options, ...identity, socket: plain }, () => {
         clearTimeout(timer);
         resolve(s);
       });
