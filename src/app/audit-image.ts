@@ -12,7 +12,7 @@ import type { ChainLayerInfo } from '../map/image-chain.js';
 import type { MapEntry } from '../map/map-entry.js';
 import type { ChainRecord, FindingRecord, ImageChange, LayerRecord } from '../store/records.js';
 import type { ScanStore } from '../store/scan-store.js';
-import { type InUse, probeInUse } from '../io/qemu-locks.js';
+import { type InUse, imageInUse } from '../io/qemu-locks.js';
 import { ChainAccount } from './accounting.js';
 import {
   formatMismatchFinding, inUseFinding, layerFindings, mappingErrorFinding, notAnImageFinding, unreadableCandidateFinding,
@@ -118,7 +118,7 @@ function tryReuse(context: AuditContext, candidate: Candidate): AuditResult | nu
   const own = previous.files.filter((file) => file.depth === 0);
   const backing = previous.files.filter((file) => file.depth > 0);
   if (!areAllUnchanged(own) || !areAllUnchanged(backing, (path) => context.backingStats.stat(path))) return null;
-  const inUse = probeInUse(candidate.path);
+  const inUse = imageInUse(candidate.path);
   context.store.transaction(() => {
     const change = changeOf(context, candidate.path, previous.chainId);
     context.store.runs.addImage(context.runId, candidate.path, candidate.root, previous.chainId, change, inUse);
@@ -166,8 +166,8 @@ export async function auditImage(context: AuditContext, candidate: Candidate): P
   if (reused !== null) return reused;
   const classification = classify(candidate.path, candidate.relativePath, context.isRawName);
   if (classification.kind === 'not-image' || classification.kind === 'unknown') return skip(context, candidate, classification);
-  // Who holds the image open (QEMU's lock bytes, probed without taking a lock); never a reason to skip it.
-  const inUse = probeInUse(candidate.path);
+  // Who holds the image open (QEMU's lock bytes, read from /proc/locks; no lock is taken); never a reason to skip it.
+  const inUse = imageInUse(candidate.path);
   const outcome = await mapOrFail(context, candidate, classification);
   let top: LayerRecord | null = null;
   if (outcome.kind === 'failed' && outcome.layers.length === 0) {

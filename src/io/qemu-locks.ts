@@ -6,7 +6,10 @@
  * 200 + bit for each permission it refuses to share; bits are 0 consistent
  * read, 1 write, 2 write unchanged, 3 resize. F_OFD_GETLK tells whether
  * anyone holds a byte without taking it, so probing never stops a VM from
- * starting.
+ * starting. The scan reads the same bytes from /proc/locks, which lists
+ * every lock on the host (OFD locks of every pid namespace included)
+ * without opening the image, so an unchanged re-scan still opens no file;
+ * it probes with F_OFD_GETLK only where /proc/locks cannot be read.
  */
 import fs from 'node:fs';
 import { LOCK_WRITE, lockProbe } from './native-addon.js';
@@ -74,4 +77,70 @@ export function probeInUse(path: string): InUse {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** One held byte range [start, end] (inclusive, as /proc/locks prints it). */
+type Range = readonly [number, number];
+
+/** Locks held on the host, by file (`major:minor:inode`), from /proc/locks. */
+export class LockTable {
+  private constructor(private readonly byFile: ReadonlyMap<string, readonly Range[]>) {}
+
+  /** Parses /proc/locks text: held POSIX and OFD locks (waiters, `->` lines, are not held). */
+  static parse(text: string): LockTable {
+    const byFile = new Map<string, Range[]>();
+    for (const line of text.split('\n')) {
+      const m = /^\d+:\s+(POSIX|OFDLCK)\s+\S+\s+(?:READ|WRITE)\s+-?\d+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s+(\d+)\s+(\d+|EOF)\s*$/.exec(line);
+      if (m === null) continue;
+      const key = `${parseInt(m[2]!, 16)}:${parseInt(m[3]!, 16)}:${m[4]}`;
+      const range: Range = [Number(m[5]), m[6] === 'EOF' ? Number.MAX_SAFE_INTEGER : Number(m[6])];
+      const list = byFile.get(key);
+      if (list === undefined) byFile.set(key, [range]);
+      else list.push(range);
+    }
+    return new LockTable(byFile);
+  }
+
+  /** /proc/locks now, or null where it cannot be read. */
+  static read(file = '/proc/locks'): LockTable | null {
+    try {
+      return LockTable.parse(fs.readFileSync(file, 'latin1'));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Who holds the file with st_dev `dev` and inode `ino` (QEMU's lock bytes). */
+  inUse(dev: bigint, ino: bigint): InUse {
+    const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+    const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+    const ranges = this.byFile.get(`${major}:${minor}:${ino}`);
+    if (ranges === undefined) return null;
+    const held = (from: number, to: number): boolean => ranges.some(([start, end]) => start <= to && end >= from);
+    if (held(PERM_BASE + WRITE, PERM_BASE + WRITE) || held(PERM_BASE + RESIZE, PERM_BASE + RESIZE)) return 'write';
+    if (held(PERM_BASE, PERM_BASE + 3) || held(SHARED_BASE, SHARED_BASE + 3)) return 'read';
+    return null;
+  }
+}
+
+/** How long a read of /proc/locks answers for (a scan audits many images a second). */
+const TABLE_TTL_MS = 1000;
+let table: { at: number; locks: LockTable | null } | undefined;
+
+/**
+ * Who holds the image at `path` open, for the scan: from /proc/locks
+ * (refreshed every second; the image is only stat'ed), else by probing an
+ * opened descriptor. Null also when the file cannot be stat'ed.
+ */
+export function imageInUse(path: string): InUse {
+  const now = Date.now();
+  if (table === undefined || now - table.at > TABLE_TTL_MS) table = { at: now, locks: LockTable.read() };
+  if (table.locks === null) return probeInUse(path);
+  let stat: fs.BigIntStats;
+  try {
+    stat = fs.statSync(path, { bigint: true });
+  } catch {
+    return null;
+  }
+  return table.locks.inUse(stat.dev, stat.ino);
 }

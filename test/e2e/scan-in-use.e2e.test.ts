@@ -77,9 +77,12 @@ qemu-img create -q -f qcow2 spare.qcow2 1M`], root);
       'base.qcow2': 'read', 'idle.qcow2': 'read', 'spare.qcow2': null, 'vm.qcow2': 'write',
     });
     const table = report('--by', 'image').stdout;
-    expect(table).toMatch(/IN USE/);
-    expect(table).toMatch(/vm\.qcow2 .* write\n/);
-    expect(table).toMatch(/idle\.qcow2 .* read\n/);
+    expect(table).toMatch(/vm\.qcow2 .*\n {4}held open for writing\n/);
+    expect(table).toMatch(/idle\.qcow2 .*\n {4}held open for reading\n/);
+    expect(table).not.toMatch(/spare\.qcow2 .*\n {4}held open/);
+    const csv = report('--by', 'image', '--format', 'csv').stdout;
+    expect(csv.split('\r\n')[0]).toMatch(/,in_use$/);
+    expect(csv).toMatch(/vm\.qcow2,.*,held open for writing\r\n/);
     const view = runCli(['query', '--db', db(), '--format', 'json', 'SELECT path, in_use FROM run_images_in_use ORDER BY path'], dir);
     expect((JSON.parse(view.stdout) as { path: string; in_use: string }[]).map((r) => `${path.basename(r.path)} ${r.in_use}`))
       .toEqual(['base.qcow2 read', 'idle.qcow2 read', 'vm.qcow2 write']);

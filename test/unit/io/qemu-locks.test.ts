@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_NONE, LOCK_READ, LOCK_WRITE, lockProbe, lockSet } from '../../../src/io/native-addon.js';
-import { probeInUse, qemuInUse, qemuLockConflict } from '../../../src/io/qemu-locks.js';
+import { LockTable, imageInUse, probeInUse, qemuInUse, qemuLockConflict } from '../../../src/io/qemu-locks.js';
 
 let dir = '';
 let file = '';
@@ -74,9 +74,44 @@ describe('qemuInUse', () => {
     hold(...bytes);
     expect(qemuInUse(prober)).toBe(expected);
     expect(probeInUse(file)).toBe(expected);
+    // /proc/locks tells the same without opening the file.
+    const stat = fs.statSync(file, { bigint: true });
+    expect(LockTable.read()!.inUse(stat.dev, stat.ino)).toBe(expected);
   });
 
   it('an unopenable path is not in use', () => {
     expect(probeInUse(path.join(dir, 'missing'))).toBeNull();
+  });
+});
+
+describe('LockTable', () => {
+  it('parses /proc/locks: held POSIX and OFD ranges by device and inode; waiters and flock are not held', () => {
+    const table = LockTable.parse([
+      '1: OFDLCK ADVISORY  READ -1 fe:00:2157361 203 203',
+      '2: OFDLCK ADVISORY  READ -1 fe:00:2157361 100 101',
+      '3: POSIX  ADVISORY  READ 4242 08:01:77 100 100',
+      '4: FLOCK  ADVISORY  WRITE 99 08:01:88 0 EOF',
+      '4: -> OFDLCK ADVISORY  WRITE -1 08:01:99 0 EOF',
+      '5: POSIX  ADVISORY  WRITE 12 08:01:55 0 EOF',
+    ].join('\n'));
+    // st_dev of fe:00 is (0xfe << 8) | 0; of 08:01, (8 << 8) | 1.
+    expect(table.inUse(0xfe00n, 2157361n)).toBe('write');
+    expect(table.inUse(0x801n, 77n)).toBe('read');
+    expect(table.inUse(0x801n, 88n)).toBeNull();
+    expect(table.inUse(0x801n, 99n)).toBeNull();
+    expect(table.inUse(0x801n, 55n)).toBe('write');
+    expect(table.inUse(0x801n, 1n)).toBeNull();
+  });
+
+  it('decodes large device numbers (major above 255, minor above 255)', () => {
+    // major 0x103, minor 0x1234: st_dev = (minor & 0xff) | (major & 0xfff) << 8 | (minor & ~0xff) << 12.
+    const dev = 0x34n | (0x103n << 8n) | (0x1200n << 12n);
+    expect(LockTable.parse('1: OFDLCK ADVISORY  READ -1 103:1234:5 100 100').inUse(dev, 5n)).toBe('read');
+  });
+
+  it('imageInUse: from /proc/locks, null for a missing file', () => {
+    hold(101);
+    expect(imageInUse(file)).toBe('write'); // the first call of this process reads /proc/locks now
+    expect(imageInUse(path.join(dir, 'missing'))).toBeNull();
   });
 });
