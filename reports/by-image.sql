@@ -17,8 +17,8 @@ SELECT s.path,
        s.unallocated_bytes,
        s.backing_name,
        s.error_code,
-       CASE ri.in_use WHEN 'write' THEN 'held open for writing' WHEN 'read' THEN 'held open for reading' END AS in_use
+       CASE u.in_use WHEN 'write' THEN 'held open for writing' WHEN 'read' THEN 'held open for reading' END AS in_use
 FROM run_image_states s
-JOIN run_images ri ON ri.run_id = s.run_id AND ri.image_id = s.image_id
+LEFT JOIN run_image_use u ON u.run_id = s.run_id AND u.image_id = s.image_id
 WHERE s.run_id = $run_id
 ORDER BY s.path;

@@ -131,7 +131,7 @@ function openNode(files: OpenedFiles, spec: NodeSpec, name: string, plainName: b
 type BackingPlan =
   | { kind: 'none' }
   | { kind: 'refuse'; name: string }
-  | { kind: 'open'; spec: NodeSpec; name: string; plainName: boolean };
+  | { kind: 'open'; options: FlatOptions; filename: string | undefined };
 
 function planBacking(layer: ImageLayer, options: FlatOptions, warnings: string[] | undefined): BackingPlan {
   const value = options.get('backing');
@@ -160,7 +160,7 @@ function planBacking(layer: ImageLayer, options: FlatOptions, warnings: string[]
     const protocol = protocolOf(name);
     if (protocol !== null && protocol !== 'file' && protocol !== 'json') return { kind: 'refuse', name };
   }
-  return { kind: 'open', spec: specFromName(backingOptions, name), name: name ?? '', plainName: name !== undefined && !name.startsWith('json:') };
+  return { kind: 'open', options: backingOptions, filename: name };
 }
 
 /** Adds qemu-img's context ("Could not open 'top': ") to an image error and rethrows it. */
@@ -204,11 +204,15 @@ export function openChain(filename: string, options: OpenChainOptions = {}): Ope
         if (layers.length >= maxDepth) {
           throw new ImageOpenError(`backing chain deeper than ${maxDepth} layers`, 'E_CHAIN_TOO_DEEP');
         }
-        const checked = plan.spec.kind === 'format' ? plan.spec.file : plan.spec;
+        // The backing node's spec (a `json:` name is parsed here, its errors are the backing file's).
+        const spec = specFromName(plan.options, plan.filename);
+        const name = plan.filename ?? '';
+        const plainName = plan.filename !== undefined && !plan.filename.startsWith('json:');
+        const checked = spec.kind === 'format' ? spec.file : spec;
         if (options.checkBacking !== undefined) {
-          options.checkBacking(plan.plainName ? plan.name : localFile(checked, plan.name).filename, current);
+          options.checkBacking(plainName ? name : localFile(checked, name).filename, current);
         }
-        const opened = openNode(files, plan.spec, plan.name, plan.plainName);
+        const opened = openNode(files, spec, name, plainName);
         const identity = `${opened.layer.file.dev}:${opened.layer.file.ino}`;
         if (seen.has(identity)) {
           throw new ImageOpenError(`backing chain loop: '${opened.layer.filename}' is already in the chain`, 'E_CHAIN_LOOP');

@@ -32,7 +32,7 @@ qemu-img create -q -f qcow2 -u -b 'nbd+unix:///x?socket=${dir}/none.sock' -F raw
 
   it('follows local names inside the roots, refuses the others', () => {
     const scan = runCli(['scan', path.join(dir, 'root'), '--db', path.join(dir, 'a.db'), '--quiet'], dir);
-    expect(scan.status).toBe(1);
+    expect(scan.status, scan.stderr).toBe(1);
     const report = JSON.parse(runCli(['report', '--db', path.join(dir, 'a.db'), '--format', 'json'], dir).stdout) as {
       images: { path: string; chainLength: number; byDepth: { depth: number; data: number }[]; error: { code: string } | null }[];
     };
