@@ -28,10 +28,17 @@ export class ImageOpenError extends ImgauditError {
    * program-name prefix; qemu-img prints each as `qemu-img: LINE`.
    */
   readonly reports: readonly string[];
-  constructor(message: string, code = 'E_OPEN', options?: { cause?: unknown; reports?: readonly string[] }) {
+  /**
+   * Lines QEMU appends to the error (error_append_hint), printed after it
+   * without the program-name prefix (e.g. "Is another process using the
+   * image [x]?").
+   */
+  readonly hints: readonly string[];
+  constructor(message: string, code = 'E_OPEN', options?: { cause?: unknown; reports?: readonly string[]; hints?: readonly string[] }) {
     super(message, options);
     this.code = code;
     this.reports = options?.reports ?? [];
+    this.hints = options?.hints ?? [];
   }
 }
 

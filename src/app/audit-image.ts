@@ -13,9 +13,11 @@ import type { MapEntry } from '../map/map-entry.js';
 import type { FileGuard } from '../map/opened-files.js';
 import type { ChainRecord, FindingRecord, ImageChange, LayerRecord } from '../store/records.js';
 import type { ScanStore } from '../store/scan-store.js';
+import { type InUse, imageInUse } from '../io/qemu-locks.js';
 import { ChainAccount } from './accounting.js';
 import {
-  formatMismatchFinding, layerFindings, mappingErrorFinding, notAnImageFinding, unreadableCandidateFinding, unstableFinding,
+  formatMismatchFinding, inUseFinding, layerFindings, mappingErrorFinding, notAnImageFinding, unreadableCandidateFinding,
+  unstableFinding,
 } from './scan-findings.js';
 
 /** What every image of a run is audited with. */
@@ -102,6 +104,14 @@ function changeOf(context: AuditContext, path: string, chainId: number): ImageCh
   return previous === chainId ? 'unchanged' : 'changed';
 }
 
+/** Records that the image was mapped while a writer held it (an info finding of the run). */
+function noteInUse(context: AuditContext, candidate: Candidate, inUse: InUse): void {
+  if (inUse !== 'write') return;
+  const finding = inUseFinding(candidate.path);
+  context.store.runs.addFinding(context.runId, candidate.path, finding);
+  context.onFinding(candidate.path, finding);
+}
+
 function tryReuse(context: AuditContext, candidate: Candidate): AuditResult | null {
   if (context.reuseRunId === undefined || !context.reusablePaths.has(candidate.path)) return null;
   const previous = context.store.chains.previousChain(context.reuseRunId, candidate.path);
@@ -110,9 +120,11 @@ function tryReuse(context: AuditContext, candidate: Candidate): AuditResult | nu
   const own = previous.files.filter((file) => file.depth === 0);
   const backing = previous.files.filter((file) => file.depth > 0);
   if (!areAllUnchanged(own) || !areAllUnchanged(backing, (path) => context.backingStats.stat(path))) return null;
+  const inUse = imageInUse(candidate.path);
   context.store.transaction(() => {
     const change = changeOf(context, candidate.path, previous.chainId);
-    context.store.runs.addImage(context.runId, candidate.path, candidate.root, previous.chainId, change);
+    context.store.runs.addImage(context.runId, candidate.path, candidate.root, previous.chainId, change, inUse);
+    noteInUse(context, candidate, inUse);
   });
   return { kind: 'image', wasRead: false, virtualSizeBytes: 0, isError: false };
 }
@@ -156,6 +168,8 @@ export async function auditImage(context: AuditContext, candidate: Candidate): P
   if (reused !== null) return reused;
   const classification = classify(candidate.path, candidate.relativePath, context.isRawName);
   if (classification.kind === 'not-image' || classification.kind === 'unknown') return skip(context, candidate, classification);
+  // Who holds the image open (QEMU's lock bytes, read from /proc/locks; no lock is taken); never a reason to skip it.
+  const inUse = imageInUse(candidate.path);
   const outcome = await mapOrFail(context, candidate, classification);
   let top: LayerRecord | null = null;
   if (outcome.kind === 'failed' && outcome.layers.length === 0) {
@@ -167,8 +181,9 @@ export async function auditImage(context: AuditContext, candidate: Candidate): P
   const record = chainRecord(outcome, top, findings);
   context.store.transaction(() => {
     const chainId = context.store.chains.saveChain(record);
-    context.store.runs.addImage(context.runId, candidate.path, candidate.root, chainId, changeOf(context, candidate.path, chainId));
+    context.store.runs.addImage(context.runId, candidate.path, candidate.root, chainId, changeOf(context, candidate.path, chainId), inUse);
     if (unstable !== null) context.store.runs.addFinding(context.runId, candidate.path, unstable);
+    if (outcome.kind === 'mapped') noteInUse(context, candidate, inUse);
   });
   for (const finding of unstable === null ? findings : [...findings, unstable]) context.onFinding(candidate.path, finding);
   const isMapped = outcome.kind === 'mapped';

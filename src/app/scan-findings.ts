@@ -109,6 +109,12 @@ export function noImagesFinding(root: string, candidates: number): FindingRecord
 }
 
 /** The finding of a chain that kept changing while it was mapped. */
+/** A chain mapped while a process held its image for writing (QEMU's lock bytes): the map may already be stale. */
+export function inUseFinding(path: string): FindingRecord {
+  return { code: 'E_IMAGE_IN_USE', severity: 'info', depth: null,
+    message: `${path}: mapped while another process held it open for writing (a running VM?); its map may already be stale` };
+}
+
 export function unstableFinding(path: string, attempts: number): FindingRecord {
   return { code: 'E_IMAGE_CHANGED', severity: 'warning', depth: null,
     message: `${path}: changed while it was mapped (${attempts} attempts); its figures may be inconsistent` };

@@ -36,6 +36,23 @@ const QEMU_DRIVERS = new Set([
 
 export const PROBE_BYTES = 512;
 
+/** The format QEMU probes from an image's first bytes (zero-padded to 512), raw when nothing scores. */
+export function probeSector(firstBytes: Uint8Array, filename: string): ImageFormat {
+  if (firstBytes.length === 0) return rawFormat;
+  const sector = new Uint8Array(PROBE_BYTES);
+  sector.set(firstBytes.subarray(0, PROBE_BYTES));
+  let best: ImageFormat = rawFormat;
+  let bestScore = 0;
+  for (const format of ALL) {
+    const score = format.probe(sector, filename);
+    if (score > bestScore) {
+      best = format;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
 /** Probes `file` like QEMU; returns the winning format (raw when nothing else scores). */
 export function probeFormat(file: HostFile, filename: string): ImageFormat {
   if (file.sizeBytes === 0) return rawFormat;

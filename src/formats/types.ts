@@ -92,8 +92,12 @@ export interface ImageLayer {
 
 /** What a format needs to open a layer. */
 export interface OpenContext {
-  /** Opens another host file read-only (data file, extent): name as QEMU would open it. */
-  openFile(name: string): HostFile;
+  /**
+   * Opens another host file read-only (an extent): name as QEMU would open
+   * it. `role` says what QEMU's node needs of it, for its lock check:
+   * 'metadata' (sparse extents) or 'data' (flat extents, the default).
+   */
+  openFile(name: string, role?: 'metadata' | 'data'): HostFile;
   /**
    * Opens a qcow2 external data file. QEMU 7.2 opens a relative name from
    * the current directory; the scanner asks for the image's directory instead.

@@ -12,6 +12,14 @@ const MESSAGES: Record<string, string> = {
   ENXIO: 'No such device or address',
   EINVAL: 'Invalid argument',
   EFBIG: 'File too large',
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  ENOTSOCK: 'Socket operation on non-socket',
+  EPIPE: 'Broken pipe',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
 };
 
 export function strerror(error: unknown): string {

@@ -27,12 +27,12 @@ export interface LayerAloneOptions {
  * errors of the chain opener, prefixed "Could not open 'NAME': ".
  */
 export function* layerAloneEntries(filename: string, format: string, options: LayerAloneOptions = {}): Generator<MapEntry> {
-  const files = new OpenedFiles(options.dataFileFromImageDir === true, options.guardFile);
+  const files = new OpenedFiles(options.dataFileFromImageDir === true, null, options.guardFile);
   try {
     let layer;
     try {
       const driver = formatByName(format);
-      layer = driver.open(files.openFile(filename, 'image'), filename, files);
+      layer = driver.open(files.openUnchecked(filename), filename, files);
     } catch (error) {
       if (error instanceof ImgauditError) error.message = `Could not open '${filename}': ${error.message}`;
       throw error;

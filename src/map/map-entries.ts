@@ -30,7 +30,7 @@ export interface EmittedEntry {
   startExact?: bigint;
 }
 
-function mergeable(curr: MapEntry, next: MapEntry, onCompressed: boolean): boolean {
+export function mergeable(curr: MapEntry, next: MapEntry, onCompressed: boolean): boolean {
   if (curr.lengthBytes === 0) return false;
   if (curr.zero !== next.zero || curr.data !== next.data || curr.depth !== next.depth) return false;
   if (curr.present !== next.present) return false;

@@ -98,7 +98,8 @@ function orphanFindings(images: readonly ImageRecord[], search: OrphanSearch, pa
   const isBackingLayer = backingLayerTest(images);
   const isBaseName = globMatcher(patterns);
   for (const image of images) {
-    if (reported.has(image.path) || isBackingLayer(image)) continue;
+    // An image a process holds open (a running VM's disk, an exported base) is in use, whatever reads it.
+    if (reported.has(image.path) || isBackingLayer(image) || (image.inUse ?? null) !== null) continue;
     const lastRunId = lastRead.get(image.path);
     const relative = path.relative(image.root, image.path).split(path.sep).join('/');
     if (lastRunId === undefined && !isBaseName(relative)) continue;

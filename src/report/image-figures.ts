@@ -38,6 +38,7 @@ export function imageFigures(record: ImageRecord): ImageFigures {
     error: record.errorCode === null ? null : { code: record.errorCode, message: record.errorMessage ?? '' },
     backingChain: record.layers.filter((layer) => layer.depth >= 1)
       .map((layer) => `${path.resolve(layer.path)} ${layer.fileKey}`),
+    inUse: record.inUse,
   };
 }
 

@@ -48,6 +48,8 @@ export interface ImageFigures {
   error: ImageError | null;
   /** The backing layers (depth ≥ 1) as `normalised-path dev:ino`, to tell a re-based chain. */
   backingChain: string[];
+  /** Who held the image open when the run saw it (QEMU's lock bytes): 'write', 'read' or null. */
+  inUse: 'write' | 'read' | null;
 }
 
 /** Chain-level totals of a run (logical per depth; disk usage counts each file once). */

@@ -60,7 +60,8 @@ export interface OrphanSearch {
  *   that no chain of this run reads, still an image of this run;
  * - kind `image`: when reference sources are configured, an image no
  *   reference names that is no backing layer of any image of the run.
- * A file a reference names is never an orphan.
+ * A file a reference names, or a process held open when the run saw it, is
+ * never an orphan.
  */
 export function findOrphans(db: Db, run: RunRecord, images: readonly ImageRecord[],
   extras: ReadonlyMap<number, ChainExtrasRow>, options: OrphanOptions): OrphanSearch {
@@ -77,7 +78,8 @@ export function findOrphans(db: Db, run: RunRecord, images: readonly ImageRecord
   const orphans: Orphan[] = [];
   const unreadBases: OrphanSearch['unreadBases'] = [];
   for (const image of images) {
-    if (isBackingLayer(image)) continue;
+    // An image a process holds open (QEMU's lock bytes at scan time) is in use, not orphaned.
+    if (isBackingLayer(image) || (image.inUse ?? null) !== null) continue;
     const mtimeMs = extras.get(image.imageId)?.mtimeMs;
     const ageMs = mtimeMs === undefined ? 0 : startMs - mtimeMs;
     const isOld = mtimeMs !== undefined && ageMs >= options.minAgeMs;

@@ -33,6 +33,8 @@ export interface ImageRecord {
   errorMessage: string | null;
   chainId: number;
   fileKey: string;
+  /** Who held the image open when the run saw it (QEMU's lock bytes): a writer, only readers, or nobody. */
+  inUse: 'write' | 'read' | null;
   /** Layers opened, by depth (all of them when the chain was mapped). */
   layers: LayerFigures[];
 }
@@ -69,8 +71,9 @@ export function runImages(db: Db, runId: number): ImageRecord[] {
            c.virtual_size_bytes AS virtualSizeBytes, f.allocated_bytes AS diskUsageBytes,
            f.backing_name AS backingName, c.layer_count AS chainLength, c.unallocated_bytes AS unallocatedBytes,
            c.error_code AS errorCode, c.error_message AS errorMessage, ri.chain_id AS chainId,
-           f.dev || ':' || f.ino AS fileKey
+           f.dev || ':' || f.ino AS fileKey, u.in_use AS inUse
     FROM run_images ri
+    LEFT JOIN run_image_use u ON u.run_id = ri.run_id AND u.image_id = ri.image_id
     JOIN images i ON i.id = ri.image_id
     JOIN roots ro ON ro.id = ri.root_id
     JOIN chains c ON c.id = ri.chain_id

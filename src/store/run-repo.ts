@@ -45,6 +45,7 @@ const CHANGE_CODES: Readonly<Record<ImageChange, number>> = { unchanged: 0, chan
 /** Prepared statements for runs, their images, findings and totals. */
 export class RunRepo {
   private readonly insertRunImage: Statement;
+  private readonly insertImageUse: Statement;
   private readonly insertRunFinding: Statement;
   private readonly imageIdStmt: Statement;
   private readonly insertImage: Statement;
@@ -58,6 +59,8 @@ export class RunRepo {
     this.insertRunImage = db.prepare(`
       INSERT INTO run_images (run_id, image_id, chain_id, root_id, change) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (run_id, image_id) DO NOTHING`);
+    this.insertImageUse = db.prepare(`
+      INSERT INTO run_image_use (run_id, image_id, in_use) VALUES (?, ?, ?) ON CONFLICT (run_id, image_id) DO NOTHING`);
     this.insertRunFinding = db.prepare(
       'INSERT INTO run_findings (run_id, path, code, severity, message) VALUES (?, ?, ?, ?, ?)');
     this.imageIdStmt = db.prepare('SELECT id FROM images WHERE path = ?').pluck();
@@ -99,10 +102,11 @@ export class RunRepo {
     return this.chainInRun.get(runId, path) as number | undefined;
   }
 
-  /** Records that the run saw the image at `path` with chain state `chainId`. */
-  addImage(runId: number, path: string, root: string, chainId: number, change: ImageChange): void {
-    this.insertRunImage.run(runId, this.idOf(this.imageIdStmt, this.insertImage, path), chainId, this.rootId(root),
-      CHANGE_CODES[change]);
+  /** Records that the run saw the image at `path` with chain state `chainId` (and who held it open, if anyone). */
+  addImage(runId: number, path: string, root: string, chainId: number, change: ImageChange, inUse: 'write' | 'read' | null = null): void {
+    const imageId = this.idOf(this.imageIdStmt, this.insertImage, path);
+    this.insertRunImage.run(runId, imageId, chainId, this.rootId(root), CHANGE_CODES[change]);
+    if (inUse !== null) this.insertImageUse.run(runId, imageId, inUse);
   }
 
   /** The id of the root at `root` (created when new). */

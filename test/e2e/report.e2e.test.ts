@@ -179,10 +179,10 @@ describe.skipIf(!hasQemu)('imgaudit report (e2e)', () => {
       const sum = (key: 'dataBytes' | 'zeroBytes' | 'preallocatedBytes') => (e === undefined ? '' : String(e.byDepth.reduce((s, d) => s + d[key], 0)));
       const backing = image.backing === null ? '' : path.relative(path.dirname(image.path), image.backing);
       return [image.path, image.format, image.chainLength, image.virtualSize, image.diskUsage, sum('dataBytes'), sum('zeroBytes'),
-        sum('preallocatedBytes'), e?.unallocatedBytes ?? '', backing, image.error?.code ?? ''].join(',');
+        sum('preallocatedBytes'), e?.unallocatedBytes ?? '', backing, image.error?.code ?? '', ''].join(',');
     });
     expect(ok('--format', 'csv')).toBe(['path,format,layers,virtual_size_bytes,disk_usage_bytes,data_bytes,zero_bytes,'
-      + 'preallocated_bytes,unallocated_bytes,backing_name,error_code', ...lines, ''].join('\r\n'));
+      + 'preallocated_bytes,unallocated_bytes,backing_name,error_code,in_use', ...lines, ''].join('\r\n'));
   });
 
   it('JSON of one definition (--report): columns typed, rows with camelCase keys', () => {

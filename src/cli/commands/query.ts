@@ -27,7 +27,8 @@ function builder(yargs: Argv): Argv {
       + '(SELECT id FROM latest_run)"', 'growth per root and days until its file system is full')
     .epilog('Views (docs/sql.md; filter on run_id): latest_run, latest_image_states, run_totals, run_image_states, '
       + 'run_image_depths, run_layer_figures, run_depth_categories, run_root_totals, run_format_totals, '
-      + 'run_root_depth_totals, run_image_files, run_base_usage, run_findings_all, image_growth, map_entries_expanded; '
+      + 'run_root_depth_totals, run_image_files, run_base_usage, run_findings_all, run_images_in_use, image_growth, '
+      + 'map_entries_expanded; '
       + 'for capacity planning: run_filesystem_overcommit, run_filesystem_growth, run_root_growth, '
       + 'run_root_usage_history, run_flatten_candidates. Columns named *_bytes show as IEC sizes in the table format '
       + 'unless --bytes. A query that runs longer than --timeout or needs more than --max-memory is stopped. '

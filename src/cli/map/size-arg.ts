@@ -1,36 +1,5 @@
 /**
- * qemu's size syntax for -s/-l (qemu_strtosz + cvtnum): decimal integers with
- * an optional fraction and a binary suffix (k, M, G, T, P, E; b/B = bytes),
- * or a 0x hex integer without fraction or suffix; 0 … INT64_MAX.
+ * qemu-img's -s/-l size arguments (cvtnum): qemu's size syntax, 0 … INT64_MAX.
+ * The parser itself lives with the image-option parsers (map/open/qemu-size).
  */
-const INT64_MAX = (1n << 63n) - 1n;
-const SUFFIXES: Record<string, bigint> = {
-  b: 1n, B: 1n, k: 1n << 10n, K: 1n << 10n, m: 1n << 20n, M: 1n << 20n, g: 1n << 30n, G: 1n << 30n,
-  t: 1n << 40n, T: 1n << 40n, p: 1n << 50n, P: 1n << 50n, e: 1n << 60n, E: 1n << 60n,
-};
-
-export type SizeParse = { ok: true; value: bigint } | { ok: false; reason: 'invalid' | 'range' };
-
-export function parseQemuSize(text: string): SizeParse {
-  const trimmed = text.replace(/^[ \t\n\v\f\r]+/, '');
-  const hex = /^\+?0[xX]([0-9a-fA-F]+)$/.exec(trimmed);
-  if (hex !== null) {
-    const value = BigInt(`0x${hex[1]}`);
-    return value > INT64_MAX ? { ok: false, reason: 'range' } : { ok: true, value };
-  }
-  const match = /^\+?([0-9]+)(?:\.([0-9]*))?([bBkKmMgGtTpPeE]?)$/.exec(trimmed);
-  if (match === null) return { ok: false, reason: 'invalid' };
-  const whole = BigInt(match[1]!);
-  const fraction = match[2] ?? '';
-  const multiplier = SUFFIXES[match[3]!] ?? 1n;
-  // qemu reads the fraction with strtod and keeps it as 64-bit fixed point
-  // (truncated; a fraction that rounds to 1.0 overflows to 0), then adds
-  // fraction × multiplier rounded half up.
-  const scaled = fraction === '' ? 0 : Number.parseFloat(`0.${fraction}`) * 2 ** 64;
-  const fixedPoint = scaled >= 2 ** 64 ? 0n : BigInt(Math.trunc(scaled));
-  if (multiplier === 1n && fixedPoint !== 0n) return { ok: false, reason: 'invalid' };
-  const product = fixedPoint * multiplier;
-  let value = whole * multiplier + (product >> 64n) + ((product >> 63n) & 1n);
-  if (whole > (1n << 64n) - 1n || value > (1n << 64n) - 1n) return { ok: false, reason: 'range' };
-  return value > INT64_MAX ? { ok: false, reason: 'range' } : { ok: true, value };
-}
+export { type SizeParse, parseQemuSize } from '../../map/open/qemu-size.js';

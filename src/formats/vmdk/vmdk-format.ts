@@ -120,7 +120,7 @@ class ExtentList {
       if ('invalidLine' in line) throw openError(`Invalid extent line: ${nameFromLatin1(line.invalidLine)}`);
       const fileName = nameFromLatin1(line.fileName);
       const path = fileName.startsWith('/') ? fileName : dirnameOf(this.topFile.filename) + fileName;
-      const file = this.openExtentFile(path);
+      const file = this.openExtentFile(path, line.type === 'FLAT' || line.type === 'VMFS' ? 'data' : 'metadata');
       if (line.type === 'FLAT' || line.type === 'VMFS') {
         const flatStart = line.flatOffset * 512n;
         if (flatStart + line.sectors * 512n > BigInt(MAX_HOST_OFFSET)) {
@@ -135,7 +135,7 @@ class ExtentList {
     }
   }
 
-  private openExtentFile(path: string): HostFile {
+  private openExtentFile(path: string, role: 'metadata' | 'data'): HostFile {
     const colon = path.indexOf(':');
     const slash = path.indexOf('/');
     if (colon >= 0 && (slash < 0 || colon < slash)) {
@@ -143,7 +143,7 @@ class ExtentList {
     }
     let file = this.files.get(path);
     if (file === undefined) {
-      file = this.context.openFile(path);
+      file = this.context.openFile(path, role);
       this.files.set(path, file);
     }
     return file;

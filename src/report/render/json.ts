@@ -45,6 +45,7 @@ export function imageJson(image: ImageFigures): object {
     path: image.path, format: image.format, virtualSize: image.virtualSizeBytes, diskUsage: image.diskUsageBytes,
     backing: image.backing, chainLength: image.chainLength, byDepth: image.byDepth.map(depthJson),
     unallocated: image.unallocatedBytes, error: image.error === null ? null : { code: image.error.code, message: image.error.message },
+    inUse: image.inUse,
   };
 }
 

@@ -49,6 +49,8 @@ function IMAGE_SHAPE(): Record<string, Check> {
     path: absolutePath, format: str, virtualSize: nullOr(nonNegativeInt), diskUsage: nonNegativeInt, backing: nullOr(str),
     chainLength: nonNegativeInt, byDepth: arrayOf(DEPTH), unallocated: nullOr(nonNegativeInt),
     error: nullOr(object({ code: str, message: str })),
+    // Who held the image open when the run saw it (QEMU's lock bytes).
+    inUse: nullOr(oneOf('write', 'read')),
   };
 }
 

@@ -19,7 +19,7 @@ export function image(path: string, over: Partial<ReportImage> = {}): ReportImag
   return {
     path, root: '/srv/images', format: 'qcow2', virtualSizeBytes: 64 * MiB, diskUsageBytes: 2 * MiB, backing: null,
     chainLength: 1, byDepth: [{ depth: 0, dataBytes: 2 * MiB, zeroBytes: 0, preallocatedBytes: 0 }],
-    unallocatedBytes: 62 * MiB, error: null, backingChain: [], chain: [], reclaim: null, growthPerDayBytes: null, ...over,
+    unallocatedBytes: 62 * MiB, error: null, backingChain: [], inUse: null, chain: [], reclaim: null, growthPerDayBytes: null, ...over,
   };
 }
 
