@@ -12,18 +12,21 @@
 -- tables, and what needs a second level (each host file counted once, then
 -- summed) is a scalar subquery correlated on the row's run and file system
 -- or root, which reaches the base tables by their keys (CROSS JOIN fixes the
--- join order where the planner, without statistics, would start from the
--- history). A query thus costs what that run's rows cost (for growth: the
+-- join order, which the planner, without statistics, would get wrong). A query thus costs what that run's rows cost (for growth: the
 -- kept runs' rows of its roots), never a scan of a whole table; a test
 -- checks the plans.
 --
+-- The views reach a run's images by root and a run's file systems by device:
+-- both lookups have an index (a scan of the whole run for every root or
+-- file system otherwise). The first covers the chain state: without
+-- statistics SQLite prefers the primary key's run prefix to an index it
+-- would have to leave for the table.
+CREATE INDEX run_images_by_root ON run_images (run_id, root_id, chain_id);
+CREATE INDEX run_filesystems_by_dev ON run_filesystems (run_id, dev);
+
 -- `filesystem` is st_dev as `major:minor` (the Linux encoding, as
 -- /proc/self/mountinfo and the Prometheus label show it).
 
--- Per run, per file system holding roots, as statfs saw it at the end of the
--- scan: the images under its roots, their virtual sizes, their disk usage
--- (each host file (dev, ino) once: the image files and their external data
--- files) and overcommit_ratio = virtual sizes / capacity.
 -- Per run, per file system holding roots, as statfs saw it at the end of the
 -- scan: the images under its roots, their virtual sizes, their disk usage
 -- (each host file (dev, ino) once: the image files and their external data
@@ -111,7 +114,7 @@ SELECT run_id,
             THEN CAST(max(0, available_bytes) / daily_growth_bytes * 10 AS INTEGER) / 10.0 END AS days_to_full,
        CASE WHEN daily_growth_bytes > 0
             THEN date(julianday(projected_from) + max(0, available_bytes) / daily_growth_bytes) END AS full_on
-FROM (SELECT rf.run_id,
+FROM (SELECT h.run_id,
              ro.path AS root,
              (((rf.dev >> 8) & 4095) | ((rf.dev >> 32) & ~4095)) || ':' || (((rf.dev & 255) | ((rf.dev >> 12) & ~255))) AS filesystem,
              rf.available_bytes,
@@ -123,11 +126,14 @@ FROM (SELECT rf.run_id,
                   THEN (count(*) * sum(h.history_days * h.disk_usage_bytes) - sum(h.history_days) * sum(h.disk_usage_bytes))
                        / (count(*) * sum(h.history_days * h.history_days) - sum(h.history_days) * sum(h.history_days)) END
                AS daily_growth_bytes
-      FROM run_filesystems rf
+      -- from the history (which starts from the run's roots), then each root's
+      -- row by its key: joined the other way, the history would be searched
+      -- by run alone for every root
+      FROM run_root_usage_history h
+      CROSS JOIN roots ro ON ro.path = h.root
+      CROSS JOIN run_filesystems rf ON rf.run_id = h.run_id AND rf.root_id = ro.id
       CROSS JOIN runs r ON r.id = rf.run_id
-      CROSS JOIN roots ro ON ro.id = rf.root_id
-      CROSS JOIN run_root_usage_history h ON h.run_id = rf.run_id AND h.root = ro.path
-      GROUP BY rf.run_id, rf.root_id);
+      GROUP BY h.run_id, rf.root_id);
 
 -- Per run, per file system holding roots: the same growth and projection
 -- for the disk usage of all the images under its roots, each host file once.
