@@ -25,7 +25,8 @@ export function renderMarkdown(doc: Document, options: { isExactBytes: boolean }
   for (const table of doc.tables) {
     if (table.title !== '') out.push(`## ${markdownCell(table.title)}`, '');
     if (table.about !== undefined) out.push(markdownCell(table.about), '');
-    out.push(...markdownTable(table, human), '');
+    for (const line of markdownTable(table, human)) out.push(line);
+    out.push('');
   }
   for (const note of doc.notes ?? []) out.push(markdownCell(note), '');
   while (out.length > 0 && out[out.length - 1] === '') out.pop();

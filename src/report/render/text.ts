@@ -57,7 +57,8 @@ export function tableLines(table: Table, human: HumanOptions, widthColumns: numb
   if (table.rows.length === 0) return ['(none)'];
   const cells = table.rows.map((row) => inline.map(({ column, index }) => terminalText(humanCell(column, row[index]!, human))));
   const labels = inline.map(({ column }) => column.label.toUpperCase());
-  const widths = labels.map((label, i) => Math.max(label.length, ...cells.map((row) => row[i]!.length)));
+  // A loop, not Math.max(...cells): a spread of 100,000s of rows overflows the stack.
+  const widths = labels.map((label, i) => cells.reduce((width, row) => Math.max(width, row[i]!.length), label.length));
   const right = inline.map(({ index }) => isRightAligned(table, index));
   const total = widths.reduce((sum, w) => sum + w, 0) + GAP.length * (widths.length - 1);
   let flex = inline.findIndex(({ column }) => column.kind === 'path');
@@ -103,7 +104,7 @@ export function renderText(doc: Document, options: TextOptions): string {
   for (const table of doc.tables) {
     if (out.length > 0) out.push('');
     if (table.title !== '') out.push(table.title);
-    out.push(...tableLines(table, human, options.widthColumns));
+    for (const line of tableLines(table, human, options.widthColumns)) out.push(line);
   }
   if (doc.notes !== undefined && doc.notes.length > 0) {
     out.push('');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../../../src/report/render/markdown.js';
 import { renderText, tableLines } from '../../../src/report/render/text.js';
 import { type Document, type Table, columnOf } from '../../../src/report/table.js';
 import { depthTable } from './fixtures.js';
@@ -17,6 +18,17 @@ function imageTable(paths: string[]): Table {
 }
 
 describe('text tables', () => {
+  it('renders tables of hundreds of thousands of rows (--by layer of 100,000 images) in text and markdown', () => {
+    const paths = Array.from({ length: 300_000 }, (_, i) => `/srv/images/vm-${i}.qcow2`);
+    const table = imageTable(paths);
+    const doc: Document = { title: 'Images', meta: [], tables: [table], csvTable: table, pathBase: '/srv/images' };
+    const text = renderText(doc, { isExactBytes: false, widthColumns: 100 }).split('\n');
+    // Document title, blank line, table title, header, the rows, one detail line (row 2), the final newline.
+    expect(text.length).toBe(4 + 300_000 + 1 + 1);
+    expect(text.at(-2)).toMatch(/^vm-299999\.qcow2 +300000 /);
+    expect(renderMarkdown(doc, { isExactBytes: false, widthColumns: 100 }).split('\n').length).toBeGreaterThan(300_000);
+  });
+
   it('aligns numbers right and text left, IEC sizes, percentages, - for no value', () => {
     expect(tableLines(depthTable(), human, 100)).toEqual([
       'DEPTH  IMAGES     DATA     ZERO  PREALLOCATED  OF VIRTUAL %',

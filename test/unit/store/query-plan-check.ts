@@ -8,7 +8,8 @@
  * nested loop, outermost first. The rules:
  * 1. Inside a correlated subquery (run once per outer row), no SCAN of a
  *    stored table and no search bounded by the run alone (`run_id=?` as the
- *    only equality: every image of the run, for every outer row).
+ *    only equality: every image of the run, for every outer row), except of
+ *    the per-run tables with one row per root, depth or format.
  * 2. In a nested loop, no inner loop is a SCAN (except of a constant row):
  *    the inner loop must be a search bounded by an index (automatic ones
  *    included).
@@ -68,6 +69,9 @@ function tree(rows: readonly PlanRow[]): PlanNode[] {
 
 const LOOP = /^(SCAN|SEARCH) (?:TABLE )?(\S+)/;
 
+/** Per-run tables whose rows per run do not grow with the estate (one per root, depth or format): a run-wide search is cheap. */
+const SMALL_PER_RUN = new Set(['run_filesystems', 'run_depth_totals', 'run_root_usage', 'run_format_usage']);
+
 /** The equality columns of a SEARCH line's constraint, e.g. `(run_id=? AND depth>?)` → ['run_id']. */
 function equalityColumns(detail: string): string[] {
   const constraint = /\(([^()]*)\)(?:\s+LEFT-JOIN)?$/.exec(detail);
@@ -95,6 +99,18 @@ export function planProblems(db: Database.Database, sql: string, params: Record<
     if (match !== null) materialised.add(match[1]!.toLowerCase());
   }
   for (const [name, alias] of aliasPairs([sql, ...options.views])) if (materialised.has(name)) materialised.add(alias);
+  const tablesOf = new Map<string, Set<string>>();
+  for (const [name, alias] of aliasPairs([sql, ...options.views])) {
+    let tables = tablesOf.get(alias);
+    if (tables === undefined) tablesOf.set(alias, tables = new Set());
+    tables.add(name);
+  }
+  /** A search bounded by the run alone, on a table with many rows per run. */
+  const isRunWideSearch = (detail: string): boolean => {
+    if (!isRunWide(detail)) return false;
+    const tables = tablesOf.get(LOOP.exec(detail)![2]!.toLowerCase());
+    return tables === undefined || [...tables].some((table) => !SMALL_PER_RUN.has(table));
+  };
   const isStoredScan = (detail: string): boolean => {
     const match = LOOP.exec(detail);
     return match !== null && match[1] === 'SCAN' && match[2] !== 'CONSTANT' && !materialised.has(match[2]!.toLowerCase());
@@ -107,7 +123,7 @@ export function planProblems(db: Database.Database, sql: string, params: Record<
       const { detail } = node;
       if (LOOP.test(detail)) {
         const storedScan = isStoredScan(detail);
-        const runWide = isRunWide(detail);
+        const runWide = isRunWideSearch(detail);
         if (inCorrelated && storedScan) {
           problems.push({ rule: 1, detail, why: 'a correlated subquery scans a stored table for every outer row' });
         }
