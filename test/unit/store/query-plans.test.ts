@@ -57,15 +57,7 @@ const viewSql = (): string[] => views.map((view) => view.sql);
  * Views known to break a rule, with the problems they have: listed so that
  * a new problem fails, and a fixed view must leave the list.
  */
-const KNOWN_PROBLEMS: Record<string, string[]> = {
-  // Migration 0006 (capacity views): per file system, root or (root, history run), a correlated subquery reads
-  // the run's images filtered by root (no index on it): roots × images per run, roots × runs × images over the
-  // history. To be rebuilt in a later migration over run_root_usage (0005), which holds each run's usage per root.
-  run_filesystem_growth: ['rule 1: SEARCH ri USING PRIMARY KEY (run_id=?)'],
-  run_filesystem_overcommit: ['rule 1: SEARCH ri USING PRIMARY KEY (run_id=?)'],
-  run_root_growth: ['rule 1: SEARCH ri USING PRIMARY KEY (run_id=?)'],
-  run_root_usage_history: ['rule 1: SEARCH ri USING PRIMARY KEY (run_id=?)'],
-};
+const KNOWN_PROBLEMS: Record<string, string[]> = {};
 
 describe('report definitions', () => {
   for (const definition of loadDefinitions().values()) {
