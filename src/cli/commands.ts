@@ -3,6 +3,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { checkCommand } from './commands/check.js';
 import { diffCommand } from './commands/diff.js';
 import { pruneCommand } from './commands/prune.js';
+import { pushCommand } from './commands/push.js';
 import { queryCommand } from './commands/query.js';
 import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
@@ -17,5 +18,5 @@ export interface CliCommand {
 }
 
 export const COMMANDS: CliCommand[] = [
-  scanCommand, reportCommand, diffCommand, runsCommand, checkCommand, queryCommand, pruneCommand,
+  scanCommand, reportCommand, diffCommand, runsCommand, checkCommand, queryCommand, pruneCommand, pushCommand,
 ];

@@ -53,6 +53,14 @@ export interface QueryConfig {
   maxMemoryMiB: number;
 }
 
+/** Shipping runs to a central PostgreSQL store (`imgaudit push`). */
+export interface PushConfig {
+  /** The central store, a postgres:// URL (better without a password: use ~/.pgpass); null: none. */
+  database: string | null;
+  /** Push after each complete scan (a failed push is a warning; the next push catches up). */
+  afterScan: boolean;
+}
+
 /** The effective configuration of a scan (after defaults, file and flags). */
 export interface ScanConfig {
   /** The platform whose layout sets the defaults of roots, include, exclude, rawPatterns (presets.ts); null: none. */
@@ -79,6 +87,9 @@ export interface ScanConfig {
   check: CheckConfig;
   references: ReferencesConfig;
   query: QueryConfig;
+  /** The name this host's runs carry (scan) and are pushed under; null: the host name. */
+  host: string | null;
+  push: PushConfig;
 }
 
 /** The defaults; `config.example.json` shows them and a test keeps the two equal. */
@@ -102,10 +113,13 @@ export const DEFAULT_CONFIG: Readonly<ScanConfig> = Object.freeze<ScanConfig>({
   },
   references: { libvirtDomainDirs: [], pathLists: [] },
   query: { timeoutSeconds: 60, maxMemoryMiB: 512 },
+  host: null,
+  push: { database: null, afterScan: false },
 });
 
 /** A configuration with every key optional, as read from one source. */
-export type PartialConfig = Partial<Omit<ScanConfig, 'retention' | 'check' | 'references' | 'query'>> & {
+export type PartialConfig = Partial<Omit<ScanConfig, 'retention' | 'check' | 'references' | 'query' | 'push'>> & {
+  push?: Partial<PushConfig>;
   retention?: Partial<RetentionConfig>;
   check?: Partial<CheckConfig>;
   references?: Partial<ReferencesConfig>;
@@ -132,6 +146,8 @@ const SHAPE: Shape = {
   },
   references: { libvirtDomainDirs: stringList(), pathLists: stringList() },
   query: { timeoutSeconds: integer(1, 86_400), maxMemoryMiB: integer(64, 1_048_576) },
+  host: nullable(nonEmptyString),
+  push: { database: nullable(nonEmptyString), afterScan: boolean },
 };
 
 /** Keys that document a config file and are otherwise ignored. */
@@ -204,6 +220,7 @@ export function mergeConfig(base: Readonly<ScanConfig>, ...layers: readonly Part
   let merged: ScanConfig = {
     ...base, retention: { ...base.retention }, check: { ...base.check }, references: { ...base.references },
     query: { ...base.query },
+    push: { ...base.push },
   };
   for (const layer of layers) {
     merged = {
@@ -213,6 +230,7 @@ export function mergeConfig(base: Readonly<ScanConfig>, ...layers: readonly Part
       check: { ...merged.check, ...layer.check },
       references: { ...merged.references, ...layer.references },
       query: { ...merged.query, ...layer.query },
+      push: { ...merged.push, ...layer.push },
     };
   }
   return merged;

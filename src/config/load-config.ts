@@ -39,10 +39,15 @@ function readConfigFile(file: string): unknown {
   }
 }
 
+function isUrl(location: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(location);
+}
+
 function resolvePaths(config: PartialConfig, base: string): PartialConfig {
   const resolved: PartialConfig = { ...config };
   if (config.roots !== undefined) resolved.roots = config.roots.map((root) => path.resolve(base, root));
-  if (config.database !== undefined) resolved.database = path.resolve(base, config.database);
+  // A central store (postgres://...) is a URL, not a path.
+  if (config.database !== undefined && !isUrl(config.database)) resolved.database = path.resolve(base, config.database);
   if (config.references !== undefined) {
     const { libvirtDomainDirs, pathLists } = config.references;
     resolved.references = {

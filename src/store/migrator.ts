@@ -42,12 +42,13 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   });
 }
 
-interface AppliedRow {
+export interface AppliedRow {
   name: string;
   checksum: string;
 }
 
-function checkApplied(applied: readonly AppliedRow[], known: readonly Migration[]): void {
+/** Throws MigrationError unless `applied` is a prefix of `known` with unedited files. */
+export function checkApplied(applied: readonly AppliedRow[], known: readonly Migration[]): void {
   applied.forEach((row, index) => {
     const migration = known[index];
     if (migration === undefined || migration.name !== row.name) {

@@ -10,10 +10,9 @@ import { UsageError } from '../../errors.js';
 import { type IgnoreRule, buildCheck } from '../../report/build-check.js';
 import { CHECK_RENDERERS, type CheckFormat, formatsOf } from '../../report/index.js';
 import { parseRunSpec } from '../../report/select-run.js';
-import { openForReading } from '../../store/report-db.js';
 import type { CliCommand } from '../commands.js';
 import {
-  commandConfig, renderOptions, repeated, runCommand, withDatabaseOptions, withOutputOptions, writeOutput,
+  commandConfig, renderOptions, repeated, runCommand, withDatabaseOptions, withHostDb, withOutputOptions, writeOutput,
 } from './report-cli.js';
 
 function builder(yargs: Argv): Argv {
@@ -57,7 +56,7 @@ function ignoreRules(values: readonly string[] | undefined): IgnoreRule[] {
 }
 
 async function run(argv: ArgumentsCamelCase): Promise<number> {
-  return runCommand('check', () => {
+  return runCommand('check', async () => {
     const check: Record<string, unknown> = {};
     for (const key of Object.keys(CHECK_FLAGS)) {
       if (argv[key] !== undefined) check[key] = argv[key];
@@ -76,16 +75,10 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
       snapshotMaxAgeMs: durationMs(config.check.snapshotMaxAge)!,
       orphanMinAgeMs: durationMs(config.check.orphanMinAge)!,
     };
-    const db = openForReading(config.database);
-    let text: string;
-    let status: number;
-    try {
+    const { text, status } = await withHostDb(argv, config.database, (db) => {
       const model = buildCheck(db, request);
-      text = CHECK_RENDERERS[argv.format as CheckFormat](model, renderOptions(argv));
-      status = model.failingCount > 0 ? 1 : 0;
-    } finally {
-      db.close();
-    }
+      return { text: CHECK_RENDERERS[argv.format as CheckFormat](model, renderOptions(argv)), status: model.failingCount > 0 ? 1 : 0 };
+    });
     writeOutput(text, argv.out as string | undefined, config.database);
     return status;
   });

@@ -9,9 +9,10 @@ import { UsageError } from '../../errors.js';
 import { buildDiff } from '../../report/build-diff.js';
 import { DIFF_RENDERERS, type DiffFormat, formatsOf } from '../../report/index.js';
 import { parseRunSpec } from '../../report/select-run.js';
-import { openForReading } from '../../store/report-db.js';
 import type { CliCommand } from '../commands.js';
-import { commandConfig, renderOptions, runCommand, withDatabaseOptions, withOutputOptions, writeOutput } from './report-cli.js';
+import {
+  commandConfig, renderOptions, runCommand, withDatabaseOptions, withHostDb, withOutputOptions, writeOutput,
+} from './report-cli.js';
 
 function builder(yargs: Argv): Argv {
   return withOutputOptions(withDatabaseOptions(yargs), formatsOf(DIFF_RENDERERS), 'text')
@@ -36,22 +37,18 @@ function since(argv: ArgumentsCamelCase): { isoTime: string; text: string } | un
 }
 
 async function run(argv: ArgumentsCamelCase): Promise<number> {
-  return runCommand('diff', () => {
+  return runCommand('diff', async () => {
     const request = {
       from: argv.from === undefined ? undefined : parseRunSpec(argv.from as string, 'FROM'),
       to: argv.to === undefined ? undefined : parseRunSpec(argv.to as string, 'TO'),
       since: since(argv),
     };
     const config = commandConfig(argv);
-    const db = openForReading(config.database);
-    let text: string;
-    try {
+    const text = await withHostDb(argv, config.database, (db) => {
       const model = buildDiff(db, request.since === undefined
         ? { from: request.from, to: request.to } : { from: request.from, to: request.to, since: request.since });
-      text = DIFF_RENDERERS[argv.format as DiffFormat](model, renderOptions(argv));
-    } finally {
-      db.close();
-    }
+      return DIFF_RENDERERS[argv.format as DiffFormat](model, renderOptions(argv));
+    });
     writeOutput(text, argv.out as string | undefined, config.database);
     return 0;
   });

@@ -9,9 +9,11 @@ import { UsageError } from '../../errors.js';
 import { QUERY_RENDERERS, type QueryFormat, formatsOf } from '../../report/index.js';
 import { type Table, columnOf } from '../../report/table.js';
 import { runBoundedQuery } from '../../store/bounded-query.js';
+import { makeQueryOnly, runSelect } from '../../store/query-sql.js';
+import { isPostgresUrl } from '../../store/pg/conninfo.js';
 import type { CliCommand } from '../commands.js';
 import {
-  commandConfig, renderOptions, repeated, runCommand, withDatabaseOptions, withOutputOptions, writeOutput,
+  commandConfig, renderOptions, repeated, runCommand, withDatabaseOptions, withOutputOptions, withReadStore, writeOutput,
 } from './report-cli.js';
 
 function builder(yargs: Argv): Argv {
@@ -55,7 +57,24 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     if (argv.maxMemory !== undefined) query.maxMemoryMiB = argv.maxMemory;
     const config = commandConfig(argv, Object.keys(query).length > 0 ? { query } : {},
       { 'query.timeoutSeconds': '--timeout', 'query.maxMemoryMiB': '--max-memory' });
-    const result = await runBoundedQuery(config.database, sql, bound, config.query);
+    let result: Awaited<ReturnType<typeof runBoundedQuery>>;
+    if (!isPostgresUrl(config.database)) {
+      if (argv.host !== undefined) throw new UsageError('--host picks one host of a central store: give --db postgres://...');
+      result = await runBoundedQuery(config.database, sql, bound, config.query);
+    } else {
+      // A central store with --host: the host's runs as its own file has them (same SQL, same output);
+      // without: the whole store, in PostgreSQL's dialect, read-only.
+      result = await withReadStore(argv, config.database, async (store) => {
+        if (argv.host === undefined) return store.select(sql, bound);
+        const db = await store.hostDb({ withMapEntries: true });
+        try {
+          makeQueryOnly(db);
+          return runSelect(db, sql, bound);
+        } finally {
+          db.close();
+        }
+      });
+    }
     const table: Table = {
       name: 'query', title: '', columns: result.columns.map((key) => columnOf(key)), rows: result.rows,
     };

@@ -11,15 +11,45 @@ import type { ScanConfig } from '../../config/config.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ImgauditError, UsageError } from '../../errors.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../../report/index.js';
-import { asStoreError } from '../../store/db.js';
+import { type Db, asStoreError } from '../../store/db.js';
+import { type ReadStore, openReadStore } from '../../store/read-store.js';
 import { writeOutFile } from '../out-file.js';
 import { BufferedWriter, writeStderr } from '../output.js';
 
 /** `--db` and `--config`. */
 export function withDatabaseOptions(yargs: Argv): Argv {
   return yargs
-    .option('db', { type: 'string', describe: 'SQLite database file [default: ./imgaudit.db, or the config file\'s]' })
+    .option('db', { type: 'string', describe: 'SQLite database file, or a central store postgres://... [default: ./imgaudit.db, or the config file\'s]' })
+    .option('host', { type: 'string', describe: 'with a central store: the host whose runs to read [default: the only one]' })
     .option('config', { alias: 'c', type: 'string', describe: 'JSON configuration file (its database and thresholds)' });
+}
+
+/**
+ * The store of `--db`/`database` (an SQLite file or a central store), read
+ * for `--host`; hand it to `use` and close it afterwards.
+ */
+export async function withReadStore<T>(argv: ArgumentsCamelCase, location: string, use: (store: ReadStore) => Promise<T>,
+  options: { mayBeBehind?: boolean } = {}): Promise<T> {
+  const host = argv.host === undefined ? undefined : String(argv.host);
+  const store = await openReadStore({ location, host, ...options });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs `use` on one host's runs as an SQLite database (see withReadStore). */
+export async function withHostDb<T>(argv: ArgumentsCamelCase, location: string, use: (db: Db) => T,
+  options: { mayBeBehind?: boolean; withMapEntries?: boolean } = {}): Promise<T> {
+  return withReadStore(argv, location, async (store) => {
+    const db = await store.hostDb({ withMapEntries: options.withMapEntries });
+    try {
+      return use(db);
+    } finally {
+      db.close();
+    }
+  }, options);
 }
 
 /** `--format`, `--bytes` and `--out`. */

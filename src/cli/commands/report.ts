@@ -11,10 +11,9 @@ import { buildReport, reportParts } from '../../report/build-report.js';
 import { REPORTS_DIR, type ReportDefinition, loadDefinitions, overviewDefinitions } from '../../report/definitions.js';
 import { REPORT_RENDERERS, type ReportFormat, formatsOf } from '../../report/index.js';
 import { parseRunSpec } from '../../report/select-run.js';
-import { openForReading } from '../../store/report-db.js';
 import type { CliCommand } from '../commands.js';
 import {
-  commandConfig, integerFlag, renderOptions, repeated, runCommand, withDatabaseOptions, withOutputOptions, writeOutput,
+  commandConfig, integerFlag, renderOptions, repeated, runCommand, withDatabaseOptions, withHostDb, withOutputOptions, writeOutput,
 } from './report-cli.js';
 
 const DIMENSIONS = ['image', 'layer', 'depth', 'root', 'format'];
@@ -65,7 +64,7 @@ function sectionsOf(argv: ArgumentsCamelCase, format: ReportFormat,
 }
 
 async function run(argv: ArgumentsCamelCase): Promise<number> {
-  return runCommand('report', () => {
+  return runCommand('report', async () => {
     const dirs = [REPORTS_DIR, ...repeated(argv.definitions)];
     const definitions = loadDefinitions(dirs);
     if (argv.list === true) {
@@ -77,16 +76,12 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     const limit = integerFlag(argv, 'top', '--top', 10, 100_000);
     const runSpec = parseRunSpec(argv.run as string | undefined, '--run');
     const config = commandConfig(argv);
-    const db = openForReading(config.database);
-    let text: string;
-    try {
+    const text = await withHostDb(argv, config.database, (db) => {
       const model = buildReport(db, {
         run: runSpec, sections, limit, orphanMinAgeMs: durationMs(config.check.orphanMinAge)!, parts: reportParts(format, isOverview),
       });
-      text = REPORT_RENDERERS[format]({ model, isOverview }, renderOptions(argv));
-    } finally {
-      db.close();
-    }
+      return REPORT_RENDERERS[format]({ model, isOverview }, renderOptions(argv));
+    });
     writeOutput(text, argv.out as string | undefined, config.database);
     return 0;
   });

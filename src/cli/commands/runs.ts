@@ -2,10 +2,9 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { RUNS_RENDERERS, type RunsFormat, formatsOf } from '../../report/index.js';
 import { listRuns } from '../../store/report-runs.js';
-import { openForReading } from '../../store/report-db.js';
 import type { CliCommand } from '../commands.js';
 import {
-  commandConfig, integerFlag, renderOptions, runCommand, withDatabaseOptions, withOutputOptions, writeOutput,
+  commandConfig, integerFlag, renderOptions, runCommand, withDatabaseOptions, withHostDb, withOutputOptions, writeOutput,
 } from './report-cli.js';
 
 function builder(yargs: Argv): Argv {
@@ -18,17 +17,13 @@ function builder(yargs: Argv): Argv {
 }
 
 async function run(argv: ArgumentsCamelCase): Promise<number> {
-  return runCommand('runs', () => {
+  return runCommand('runs', async () => {
     const last = integerFlag(argv, 'last', '--last', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     const { database } = commandConfig(argv);
-    const db = openForReading(database);
-    let text: string;
-    try {
+    const text = await withHostDb(argv, database, (db) => {
       const runs = listRuns(db);
-      text = RUNS_RENDERERS[argv.format as RunsFormat]({ runs: runs.slice(Math.max(0, runs.length - last)) }, renderOptions(argv));
-    } finally {
-      db.close();
-    }
+      return RUNS_RENDERERS[argv.format as RunsFormat]({ runs: runs.slice(Math.max(0, runs.length - last)) }, renderOptions(argv));
+    });
     writeOutput(text, argv.out as string | undefined, database);
     return 0;
   });

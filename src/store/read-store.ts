@@ -1,0 +1,139 @@
+/**
+ * The one seam between the store's dialects for the reading commands. A
+ * ReadStore is either a host's SQLite file or the central PostgreSQL store
+ * (`postgres://...`). The report builders read an SQLite database: the file
+ * itself, or one host's runs read out of the central store (host-snapshot.ts),
+ * so that every format prints the same for the same runs. Statements over
+ * the whole store (`query` without --host, the fleet reports) run in the
+ * store's own dialect, read-only.
+ */
+import { UsageError } from '../errors.js';
+import type { Db } from './db.js';
+import { isPostgresUrl } from './pg/conninfo.js';
+import { connectCentral, type PgConn } from './pg/pg-client.js';
+import { requireCurrentCentral } from './pg/pg-migrator.js';
+import { pickHost, snapshotHost } from './pg/host-snapshot.js';
+import { type SqlParams, type SqlResult, type SqlValue, makeQueryOnly, runSelect } from './query-sql.js';
+import { openForReading } from './report-db.js';
+
+/** Where and what to read. */
+export interface ReadRequest {
+  /** An SQLite file, or a postgres:// URL. */
+  location: string;
+  /** The host whose runs to read (central store only). */
+  host?: string | undefined;
+  /** Read an SQLite file that lacks the newest migrations (query), instead of refusing it. */
+  mayBeBehind?: boolean;
+}
+
+/** What the reading commands read through. */
+export interface ReadStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** One host's runs as an SQLite database (the caller closes it). */
+  hostDb(options?: { withMapEntries?: boolean }): Promise<Db>;
+  /** One read-only statement over the whole store, in the store's dialect. */
+  select(sql: string, params?: SqlParams): Promise<SqlResult>;
+  /** The central store's connection (fleet reports); throws UsageError for an SQLite file. */
+  central(): PgConn;
+  close(): Promise<void>;
+}
+
+class SqliteReadStore implements ReadStore {
+  readonly dialect = 'sqlite';
+  private db: Db | undefined;
+
+  constructor(private readonly request: ReadRequest) {}
+
+  private open(): Db {
+    this.db ??= openForReading(this.request.location, { mayBeBehind: this.request.mayBeBehind });
+    return this.db;
+  }
+
+  async hostDb(): Promise<Db> {
+    const db = this.open();
+    this.db = undefined;
+    return db;
+  }
+
+  async select(sql: string, params: SqlParams = {}): Promise<SqlResult> {
+    const db = this.open();
+    makeQueryOnly(db);
+    return runSelect(db, sql, params);
+  }
+
+  central(): PgConn {
+    throw new UsageError('this needs a central store: --db postgres://... (or the config\'s database)');
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+  }
+}
+
+function toValue(value: unknown): SqlValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  return JSON.stringify(value);
+}
+
+/** `$name` parameters (SQLite style) as PostgreSQL's `$1`, `$2`... */
+function positional(sql: string, params: SqlParams): { text: string; values: unknown[] } {
+  const names: string[] = [];
+  const text = sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, name: string | undefined) => {
+    if (name === undefined || !(name in params)) return match;
+    let index = names.indexOf(name);
+    if (index < 0) index = names.push(name) - 1;
+    return `$${index + 1}`;
+  });
+  return { text, values: names.map((name) => params[name]) };
+}
+
+class CentralReadStore implements ReadStore {
+  readonly dialect = 'postgres';
+
+  constructor(private readonly conn: PgConn, private readonly host: string | undefined) {}
+
+  async hostDb(options: { withMapEntries?: boolean } = {}): Promise<Db> {
+    return snapshotHost(this.conn, await pickHost(this.conn, this.host), options);
+  }
+
+  async select(sql: string, params: SqlParams = {}): Promise<SqlResult> {
+    const { text, values } = positional(sql, params);
+    let result: { columns: string[]; rows: unknown[][] };
+    try {
+      result = await this.conn.transaction(() => this.conn.queryArrays(text, values), { readOnly: true });
+    } catch (error) {
+      throw new UsageError(`SQL error: ${(error as Error).message}`, { cause: error });
+    }
+    return { columns: result.columns, rows: result.rows.map((row) => row.map(toValue)) };
+  }
+
+  central(): PgConn {
+    return this.conn;
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close();
+  }
+}
+
+/** Opens the store of `request`. Throws StoreError, MigrationError or UsageError. */
+export async function openReadStore(request: ReadRequest): Promise<ReadStore> {
+  if (!isPostgresUrl(request.location)) {
+    if (request.host !== undefined) {
+      throw new UsageError('--host picks one host of a central store: give --db postgres://... (an SQLite file holds one host)');
+    }
+    return new SqliteReadStore(request);
+  }
+  const conn = await connectCentral(request.location);
+  try {
+    await requireCurrentCentral(conn);
+  } catch (error) {
+    await conn.close();
+    throw error;
+  }
+  return new CentralReadStore(conn, request.host);
+}
