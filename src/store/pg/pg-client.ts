@@ -71,6 +71,10 @@ function describe(error: unknown): { message: string; sqlState: string | undefin
   let message = e?.message ?? String(error);
   if (message === '' && Array.isArray(e?.errors)) message = e.errors.map((x) => x.message).join('; ');
   if (e?.code === 'ENOENT' || e?.code === 'ECONNREFUSED') message = `no server is listening (${e.code})`;
+  if (/client password must be a string/.test(message)) {
+    message = 'the server asks for a password and none was found (URL, PGPASSWORD, a private ~/.pgpass or PGPASSFILE, '
+      + 'or the service file)';
+  }
   return { message, sqlState };
 }
 
