@@ -17,6 +17,7 @@ import { StatCache } from '../crawl/file-identity.js';
 import { Limiter } from '../crawl/limiter.js';
 import { type ChainOpener, openImageChain } from '../crawl/map-chain.js';
 import { asStoreError } from '../store/db.js';
+import { redactUrl } from '../store/pg/conninfo.js';
 import type { FindingRecord } from '../store/records.js';
 import type { ReadCounters } from '../store/run-repo.js';
 import { ScanLock } from '../store/scan-lock.js';
@@ -53,6 +54,11 @@ function fingerprintOf(config: ScanConfig, roots: readonly string[]): string {
     toolVersion: toolVersion(), roots, rawPatterns: config.rawPatterns, followBackingOutsideRoots: config.followBackingOutsideRoots,
     maxChainDepth: config.maxChainDepth, recorded: ['file-snapshots'],
   })).digest('hex').slice(0, 32);
+}
+
+/** The configuration as a run stores it: a central store's URL without its password. */
+function storedConfig(config: ScanConfig): ScanConfig {
+  return config.push.database === null ? config : { ...config, push: { ...config.push, database: redactUrl(config.push.database) } };
 }
 
 function isAbort(error: unknown, signal: AbortSignal): boolean {
@@ -187,7 +193,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
       store.runs.interruptStale();
       const fingerprint = fingerprintOf(config, roots);
       const runId = store.runs.begin({
-        roots, config, fingerprint, isFull: options.isFull, host: os.hostname(), toolVersion: toolVersion(),
+        roots, config: storedConfig(config), fingerprint, isFull: options.isFull, host: config.host ?? os.hostname(), toolVersion: toolVersion(),
         pid: process.pid, startedAt,
       });
       const reuseRunId = options.isFull ? undefined : store.runs.lastComplete(fingerprint);

@@ -8,12 +8,14 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { durationMs } from '../../config/parsers.js';
 import { UsageError } from '../../errors.js';
 import { buildReport, reportParts } from '../../report/build-report.js';
+import { buildFleet } from '../../report/fleet/build-fleet.js';
+import { FLEET_RENDERERS } from '../../report/fleet/render-fleet.js';
 import { REPORTS_DIR, type ReportDefinition, loadDefinitions, overviewDefinitions } from '../../report/definitions.js';
 import { REPORT_RENDERERS, type ReportFormat, formatsOf } from '../../report/index.js';
 import { parseRunSpec } from '../../report/select-run.js';
 import type { CliCommand } from '../commands.js';
 import {
-  commandConfig, integerFlag, renderOptions, repeated, runCommand, withDatabaseOptions, withHostDb, withOutputOptions, writeOutput,
+  commandConfig, integerFlag, renderOptions, repeated, runCommand, withDatabaseOptions, withHostDb, withOutputOptions, withReadStore, writeOutput,
 } from './report-cli.js';
 
 const DIMENSIONS = ['image', 'layer', 'depth', 'root', 'format'];
@@ -27,12 +29,17 @@ function builder(yargs: Argv): Argv {
     .option('top', { type: 'string', describe: 'rows of the top-N tables [default: 10]' })
     .option('definitions', { type: 'string', describe: 'more report definitions (*.sql) from DIR (repeatable)' })
     .option('list', { type: 'boolean', describe: 'list the report definitions and exit' })
+    .option('fleet', { type: 'boolean', describe: 'the fleet view of a central store: every host (reports/fleet/)' })
+    .option('stale-after', { type: 'string', describe: 'with --fleet: a host whose last complete run is older is a finding [default: 36h]' })
+    .option('window', { type: 'string', describe: 'with --fleet: growth since the oldest complete run this long before the newest [default: 30d]' })
+    .conflicts('fleet', ['by', 'report', 'host'])
     .example('imgaudit report', 'overview of the newest complete run')
     .example('imgaudit report --by root --bytes', 'one row per root, exact byte counts')
     .example('imgaudit report --format html --out /srv/www/imgaudit.html', 'a page with charts')
     .example('imgaudit report --format prometheus --out /var/lib/node_exporter/textfile/imgaudit.prom',
       'for the node_exporter textfile collector')
     .example('imgaudit report --report top-growth --format csv', 'any definition of reports/, in any format')
+    .example('imgaudit report --fleet --db postgres://reader@central/imgaudit', 'every host of a central store')
     .epilog('A report definition is a file of reports/ (or of --definitions DIR): one SELECT over the '
       + 'documented views, with a header of "-- title:", "-- about:", "-- overview:" and "-- chart:" lines. '
       + 'Exit status: 0 done; 2 bad arguments, no such run, or a database error.');
@@ -63,8 +70,35 @@ function sectionsOf(argv: ArgumentsCamelCase, format: ReportFormat,
   return { isOverview: false, sections: [definition] };
 }
 
+function durationFlag(argv: ArgumentsCamelCase, key: string, flag: string, fallback: string): number {
+  const text = argv[key] === undefined ? fallback : String(argv[key]);
+  const ms = durationMs(text);
+  if (ms === null || ms <= 0) throw new UsageError(`${flag}: expected a duration such as 36h, 7d, 12w or 1y, got '${text}'`);
+  return ms;
+}
+
+async function runFleet(argv: ArgumentsCamelCase): Promise<number> {
+  const format = argv.format as string;
+  if (!(format in FLEET_RENDERERS)) throw new UsageError(`--fleet: --format ${format} is not available`);
+  if (argv.run !== 'latest') throw new UsageError('--fleet shows each host\'s newest complete run: it takes no --run');
+  const config = commandConfig(argv);
+  const request = {
+    now: new Date(), staleAfterMs: durationFlag(argv, 'staleAfter', '--stale-after', '36h'),
+    windowDays: Math.max(1, Math.round(durationFlag(argv, 'window', '--window', '30d') / 86_400_000)),
+    orphanMinAgeMs: durationMs(config.check.orphanMinAge)!, fillWarningDays: config.check.fillWarningDays,
+    limit: integerFlag(argv, 'top', '--top', 10, 100_000),
+  };
+  const text = await withReadStore(argv, config.database, async (store) => {
+    const model = await buildFleet(store, request);
+    return FLEET_RENDERERS[format as keyof typeof FLEET_RENDERERS](model, renderOptions(argv));
+  });
+  writeOutput(text, argv.out as string | undefined);
+  return 0;
+}
+
 async function run(argv: ArgumentsCamelCase): Promise<number> {
   return runCommand('report', async () => {
+    if (argv.fleet === true) return runFleet(argv);
     const dirs = [REPORTS_DIR, ...repeated(argv.definitions)];
     const definitions = loadDefinitions(dirs);
     if (argv.list === true) {

@@ -3,14 +3,18 @@
  * the config file key by key. Exit status (SPEC §2.6): 0 done, 1 a finding
  * at or above the threshold, 2 could not run, 130/143 interrupted.
  */
+import os from 'node:os';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { runScan } from '../../app/scan-run.js';
 import type { ScanSummary } from '../../app/scan-events.js';
 import { ConfigError } from '../../config/config-error.js';
+import type { ScanConfig } from '../../config/config.js';
 import { loadConfig } from '../../config/load-config.js';
 import { PRESET_NAMES } from '../../config/presets.js';
 import { ImgauditError } from '../../errors.js';
 import { nativeAddonProblem } from '../../io/native-addon.js';
+import { isPostgresUrl } from '../../store/pg/conninfo.js';
+import { pushDatabase } from '../../store/pg/push-database.js';
 import { LockError, MigrationError, StoreError } from '../../store/store-error.js';
 import type { CliCommand } from '../commands.js';
 import { writeStderr } from '../output.js';
@@ -107,9 +111,11 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
   process.on('SIGTERM', onTerm);
   let summary: ScanSummary | null = null;
   let status: number;
+  let config: ScanConfig;
   try {
     const { flags, names } = flagValues(argv);
-    const config = loadConfig({ file: argv.config as string | undefined, flags, flagNames: names, cwd: process.cwd() });
+    config = loadConfig({ file: argv.config as string | undefined, flags, flagNames: names, cwd: process.cwd() });
+    checkCentralKeys(config);
     summary = await runScan({
       config, isFull: argv.full === true, signal: controller.signal, onEvent: (event) => reporter.onEvent(event),
     });
@@ -128,7 +134,37 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     process.off('SIGTERM', onTerm);
   }
   reporter.finish(summary, status);
+  if (summary.status === 'complete' && config.push.afterScan) await pushAfterScan(config, argv.quiet === true);
   return status;
+}
+
+/** The scan writes a local SQLite file; a central store is reached by push. Throws ConfigError. */
+function checkCentralKeys(config: ScanConfig): void {
+  if (isPostgresUrl(config.database)) {
+    throw new ConfigError('scan writes this host\'s SQLite file: give a file as database, and the central store as push.database');
+  }
+  if (config.push.afterScan && config.push.database === null) {
+    throw new ConfigError("'push.afterScan' needs 'push.database' (the central store's postgres:// URL)");
+  }
+}
+
+/**
+ * The nightly job's push, once the run is committed: a failure is a warning
+ * (the run is safe in the host's file and the next push sends it) and
+ * leaves the scan's exit status as it is.
+ */
+async function pushAfterScan(config: ScanConfig, isQuiet: boolean): Promise<void> {
+  try {
+    const outcome = await pushDatabase({
+      database: config.database, central: config.push.database!, host: config.host ?? os.hostname(),
+    });
+    if (!isQuiet) {
+      writeStderr(`imgaudit: pushed ${outcome.pushedRunIds.length} run(s) as host '${outcome.host}' to ${outcome.central}\n`);
+    }
+  } catch (error) {
+    const message = error instanceof ImgauditError ? error.message : String(error);
+    writeStderr(`imgaudit: warning: push failed (the next push sends this run): ${message}\n`);
+  }
 }
 
 /** The `scan` command. */
