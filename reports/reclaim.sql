@@ -34,6 +34,6 @@ FROM (SELECT s.path,
       JOIN chains c ON c.id = s.chain_id
       JOIN files top ON top.id = c.top_file_id
       WHERE s.run_id = $run_id AND c.has_layer_figures = 1 AND c.commit_growth_min_bytes IS NOT NULL
-        AND (top.dev, top.ino) NOT IN (SELECT dev, ino FROM backing_files))
+        AND (top.dev, top.ino) NOT IN (SELECT dev, ino FROM backing_files)) AS overlays
 ORDER BY commit_frees_min_bytes DESC, path
 LIMIT $limit;

@@ -20,5 +20,5 @@ SELECT * FROM (
   WHERE status = 'complete' AND run_id <= $run_id
   ORDER BY run_id DESC
   LIMIT 14
-)
+) AS recent
 ORDER BY run_id;
