@@ -17,7 +17,8 @@ import { PG_AVAILABLE, type PgCluster, TEST_PASSWORD, startCluster } from '../su
 import { Rng, deriveSeed, formatSeed, seedFromEnv } from '../support/prng.js';
 import { TEST_ENV, hasQemu } from '../support/qemu.js';
 import { buildReportTree, changeReportTree, scanTree, type ReportTree } from './report-tree.js';
-import { REPO, requireBuild, runCli } from './scan-support.js';
+import { REPO, requireBuild } from './scan-support.js';
+import { cli } from './central-support.js';
 
 const DRIVER = path.join(REPO, 'test/e2e/push-driver.mjs');
 
@@ -51,7 +52,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
   let dbFile: string;
   let stepCount: number;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuild();
     cluster = startCluster();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-push-faults-'));
@@ -69,13 +70,13 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
   });
 
   /** The central store holds the host's three runs once each and reads back as the file. */
-  function expectWhole(database: string, url: string): void {
+  async function expectWhole(database: string, url: string): Promise<void> {
     expect(cluster.psql("SELECT string_agg(local_id::text, ',' ORDER BY local_id) FROM runs WHERE host_name = 'h'", database).trim())
       .toBe('1,2,3');
     for (const args of [['runs', '--format', 'json'], ['report', '--format', 'json'], ['report', '--run', '1', '--by', 'layer', '--format', 'csv'],
       ['diff', '1', '3', '--format', 'csv'], ['check', '--format', 'json', '--fail-on', 'never']]) {
-      const fromFile = runCli([...args, '--db', dbFile], dir);
-      const fromCentral = runCli([...args, '--db', url, '--host', 'h'], dir);
+      const fromFile = await cli([...args, '--db', dbFile], dir);
+      const fromCentral = await cli([...args, '--db', url, '--host', 'h'], dir);
       expect(fromCentral.stderr, args.join(' ')).toBe('');
       expect(fromCentral.stdout, args.join(' ')).toBe(fromFile.stdout);
     }
@@ -93,7 +94,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
     expect(await driver.done).toBe(0);
     stepCount = driver.lines.filter((line) => /^\d+ /.test(line)).length;
     expect(stepCount).toBe(3 * 7);
-    expectWhole(database, cluster.url(database, 'pusher', TEST_PASSWORD));
+    await expectWhole(database, cluster.url(database, 'pusher', TEST_PASSWORD));
   });
 
   const base = seedFromEnv();
@@ -113,10 +114,10 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
     await driver.done;
     const partial = Number(cluster.psql("SELECT count(*) FROM runs WHERE host_name = 'h'", database).trim());
     expect(partial, `seed ${formatSeed(seed)}`).toBeLessThanOrEqual(3);
-    const again = runCli(['push', '--db', dbFile, '--to', url, '--host', 'h', '--format', 'json'], dir);
+    const again = await cli(['push', '--db', dbFile, '--to', url, '--host', 'h', '--format', 'json'], dir);
     expect(again.status, `seed ${formatSeed(seed)}: ${again.stderr}`).toBe(0);
     expect(JSON.parse(again.stdout).pushedRunIds.length + partial).toBe(3);
-    expectWhole(database, url);
+    await expectWhole(database, url);
   });
 
   it('server stopped in the middle of a push: the push fails (exit 2), the next one finishes', async () => {
@@ -129,16 +130,16 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
     cluster.stop();
     fs.writeFileSync(resume, '');
     expect(await driver.done).toBe(2);
-    const down = runCli(['push', '--db', dbFile, '--to', url, '--host', 'h'], dir);
+    const down = await cli(['push', '--db', dbFile, '--to', url, '--host', 'h'], dir);
     expect(down.status).toBe(2);
     expect(down.stderr).toMatch(/^imgaudit: cannot connect to the central store pusher@\[.*\]:\d+\/central_\w+: no server is listening/);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
     cluster.start();
     expect(cluster.psql("SELECT count(*) FROM runs WHERE host_name = 'h'", database).trim()).toBe('1');
-    const again = runCli(['push', '--db', dbFile, '--to', url, '--host', 'h', '--format', 'json'], dir);
+    const again = await cli(['push', '--db', dbFile, '--to', url, '--host', 'h', '--format', 'json'], dir);
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ pushedRunIds: [2, 3], alreadyThere: 1 });
-    expectWhole(database, url);
+    await expectWhole(database, url);
   });
 
   it('two pushes of one host at once send each run once', async () => {
@@ -148,7 +149,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
     const b = startDriver([dbFile, url, 'h', '0', path.join(dir, 'never')]);
     expect(await a.done).toBe(0);
     expect(await b.done).toBe(0);
-    expectWhole(database, url);
+    await expectWhole(database, url);
   });
 
   describe('bad URLs and credentials: one line, exit 2, no secret', () => {
@@ -161,9 +162,9 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
       ['unknown parameter', () => 'postgresql://pusher:WrongPassw0rd@/db?sslmdoe=require', /unknown parameter 'sslmdoe'/],
       ['bad sslmode', () => `postgresql://pusher:WrongPassw0rd@/db?sslmode=always&host=${encodeURIComponent(dir)}`, /invalid sslmode 'always'/],
     ];
-    it.each(cases)('%s', (_name, url, message) => {
+    it.each(cases)('%s', async (_name, url, message) => {
       for (const args of [['push', '--db', dbFile, '--to', url()], ['report', '--db', url()]]) {
-        const result = runCli(args, dir);
+        const result = await cli(args, dir);
         expect(result.status, result.stderr).toBe(2);
         expect(result.stderr).toMatch(message);
         expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -173,22 +174,22 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
     });
   });
 
-  it('reads connection settings from PG* variables and a private .pgpass', () => {
+  it('reads connection settings from PG* variables and a private .pgpass', async () => {
     const database = cluster.createDatabase();
     const home = fs.mkdtempSync(path.join(dir, 'home-'));
     const passfile = path.join(home, '.pgpass');
     fs.writeFileSync(passfile, `# host:port:db:user:password\nlocalhost:${cluster.port}:*:pusher:${TEST_PASSWORD}\n`, { mode: 0o600 });
     const env = { PGHOST: cluster.socketDir, PGPORT: String(cluster.port), PGUSER: 'pusher', PGDATABASE: database, PGPASSFILE: passfile };
-    const push = runCli(['push', '--db', dbFile, '--to', 'postgresql://', '--host', 'h'], dir, env);
+    const push = await cli(['push', '--db', dbFile, '--to', 'postgresql://', '--host', 'h'], dir, env);
     expect(push.status, push.stderr).toBe(0);
     fs.chmodSync(passfile, 0o644);
-    const open = runCli(['runs', '--db', 'postgresql://'], dir, env);
+    const open = await cli(['runs', '--db', 'postgresql://'], dir, env);
     expect(open.status).toBe(2);
     expect(open.stderr).toMatch(/the server asks for a password and none was found/);
     expect(open.stderr).not.toContain(TEST_PASSWORD);
     const service = path.join(home, 'pg_service.conf');
     fs.writeFileSync(service, `[central]\nhost=${cluster.socketDir}\nport=${cluster.port}\ndbname=${database}\nuser=pusher\npassword=${TEST_PASSWORD}\n`);
-    const viaService = runCli(['runs', '--db', 'postgresql://?service=central', '--format', 'json'], dir, { PGSERVICEFILE: service });
+    const viaService = await cli(['runs', '--db', 'postgresql://?service=central', '--format', 'json'], dir, { PGSERVICEFILE: service });
     expect(viaService.status, viaService.stderr).toBe(0);
     expect(JSON.parse(viaService.stdout).runs).toHaveLength(3);
   });
@@ -197,7 +198,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('push faults (e2e)', () => {
 describe.skipIf(!PG_AVAILABLE)('TLS to the central store (e2e)', () => {
   let cluster: PgCluster;
   let dir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuild();
     cluster = startCluster({ tls: true });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-tls-'));
@@ -210,24 +211,24 @@ describe.skipIf(!PG_AVAILABLE)('TLS to the central store (e2e)', () => {
     `postgresql://pusher:${encodeURIComponent(TEST_PASSWORD)}@${host}:${cluster.port}/postgres?sslmode=${mode}`
     + (rootCert === undefined ? '' : `&sslrootcert=${encodeURIComponent(rootCert)}`);
 
-  it('sslmode=verify-full connects when the certificate names the host and is signed by the root', () => {
+  it('sslmode=verify-full connects when the certificate names the host and is signed by the root', async () => {
     const database = cluster.createDatabase();
     const good = `postgresql://pusher:${encodeURIComponent(TEST_PASSWORD)}@localhost:${cluster.port}/${database}`
       + `?sslmode=verify-full&sslrootcert=${encodeURIComponent(path.join(cluster.dir, 'ca.crt'))}`;
-    const result = runCli(['push', '--to', good, '--migrate-only'], dir);
+    const result = await cli(['push', '--to', good, '--migrate-only'], dir);
     expect(result.status, result.stderr).toBe(0);
     expect(cluster.psql('SELECT count(*) FROM pg_stat_ssl WHERE ssl', 'postgres')).toBeDefined();
   });
 
-  it('sslmode=verify-full refuses a host name the certificate does not carry, and an unknown root', () => {
-    const wrongName = runCli(['push', '--to', url('127.0.0.1', 'verify-full', path.join(cluster.dir, 'ca.crt')), '--migrate-only'], dir);
+  it('sslmode=verify-full refuses a host name the certificate does not carry, and an unknown root', async () => {
+    const wrongName = await cli(['push', '--to', url('127.0.0.1', 'verify-full', path.join(cluster.dir, 'ca.crt')), '--migrate-only'], dir);
     expect(wrongName.status).toBe(2);
     expect(wrongName.stderr).toMatch(/IP: 127.0.0.1 is not in the cert's list|altnames/);
     fs.writeFileSync(path.join(dir, 'other.crt'), fs.readFileSync(path.join(cluster.dir, 'server.crt')));
-    const wrongRoot = runCli(['push', '--to', url('localhost', 'verify-full', path.join(dir, 'other.crt')), '--migrate-only'], dir);
+    const wrongRoot = await cli(['push', '--to', url('localhost', 'verify-full', path.join(dir, 'other.crt')), '--migrate-only'], dir);
     expect(wrongRoot.status).toBe(2);
     expect(wrongRoot.stderr).toMatch(/certificate/);
-    const noRoot = runCli(['push', '--to', url('localhost', 'verify-full', path.join(dir, 'missing.crt')), '--migrate-only'], dir);
+    const noRoot = await cli(['push', '--to', url('localhost', 'verify-full', path.join(dir, 'missing.crt')), '--migrate-only'], dir);
     expect(noRoot.status).toBe(2);
     expect(noRoot.stderr).toMatch(/cannot read sslrootcert/);
     for (const r of [wrongName, wrongRoot, noRoot]) expect(r.stderr).not.toContain(TEST_PASSWORD);

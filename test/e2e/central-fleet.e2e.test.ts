@@ -14,7 +14,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_AVAILABLE, type PgCluster, TEST_PASSWORD, startCluster } from '../support/pg-cluster.js';
 import { TEST_ENV, create, hasQemu, io, op, runOk, settle } from '../support/qemu.js';
-import { CLI, requireBuild, runCli } from './scan-support.js';
+import { CLI, requireBuild } from './scan-support.js';
+import { cli } from './central-support.js';
 
 const HOSTS = 20;
 const MiB = 1 << 20;
@@ -89,7 +90,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
     if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('holds every run of every host once, and each map once', () => {
+  it('holds every run of every host once, and each map once', async () => {
     expect(cluster.psql("SELECT string_agg(DISTINCT host_name || ':' || n, ',') FROM (SELECT host_name, count(*) AS n FROM runs GROUP BY host_name) h", database).trim())
       .toBe(Array.from({ length: HOSTS }, (_, i) => `${hostName(i)}:2`).join(','));
     const hashes = new Set<string>();
@@ -105,8 +106,8 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
     expect(cluster.psql('SELECT count(*) - count(DISTINCT hash) FROM maps', database).trim()).toBe('0');
   });
 
-  it('fleet totals are the sums of the hosts\' own reports', () => {
-    const fleet = runCli(['report', '--fleet', '--db', url, '--format', 'json', '--top', '100'], dir);
+  it('fleet totals are the sums of the hosts\' own reports', async () => {
+    const fleet = await cli(['report', '--fleet', '--db', url, '--format', 'json', '--top', '100'], dir);
     expect(fleet.status, fleet.stderr).toBe(0);
     const model = JSON.parse(fleet.stdout) as { sections: { hosts: { host: string; isStale: unknown }[]; hostTotals: Record<string, number | string>[];
       sharedBases: { name: string; hostCount: number; copyCount: number }[]; topGrowth: { host: string; diskUsageGrowthBytes: number }[] }; findings: unknown[] };
@@ -114,7 +115,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
     expect(model.findings).toEqual([]);
     const sum = { image_count: 0, disk_usage_bytes: 0, virtual_size_bytes: 0, data_bytes: 0, zero_bytes: 0, preallocated_bytes: 0, unallocated_bytes: 0 };
     for (let i = 0; i < HOSTS; i++) {
-      const own = runCli(['report', '--format', 'json', '--db', path.join(hostDir(i), 'host.db')], dir);
+      const own = await cli(['report', '--format', 'json', '--db', path.join(hostDir(i), 'host.db')], dir);
       expect(own.status, own.stderr).toBe(0);
       const r = JSON.parse(own.stdout) as JsonTotals;
       const expected = {
@@ -141,13 +142,13 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
     expect(model.sections.topGrowth).toHaveLength(HOSTS);
     for (const g of model.sections.topGrowth) expect(g.diskUsageGrowthBytes, g.host).toBeGreaterThan(0);
 
-    const csv = runCli(['report', '--fleet', '--db', url, '--format', 'csv'], dir);
+    const csv = await cli(['report', '--fleet', '--db', url, '--format', 'csv'], dir);
     expect(csv.status, csv.stderr).toBe(0);
     const lines = csv.stdout.trimEnd().split('\r\n');
     expect(lines).toHaveLength(HOSTS + 2);
     expect(lines.at(-1)!.split(',').slice(0, 2)).toEqual(['(fleet)', String(sum.image_count)]);
 
-    const prom = runCli(['report', '--fleet', '--db', url, '--format', 'prometheus'], dir);
+    const prom = await cli(['report', '--fleet', '--db', url, '--format', 'prometheus'], dir);
     expect(prom.status, prom.stderr).toBe(0);
     expect(prom.stdout).toContain(`imgaudit_fleet_total_disk_usage_bytes ${sum.disk_usage_bytes}\n`);
     expect(prom.stdout).toContain(`imgaudit_fleet_hosts ${HOSTS}\n`);
@@ -158,12 +159,12 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
     }
   });
 
-  it('reports a stale host as a finding', () => {
-    const result = runCli(['report', '--fleet', '--db', url, '--stale-after', '1h', '--format', 'json'], dir);
+  it('reports a stale host as a finding', async () => {
+    const result = await cli(['report', '--fleet', '--db', url, '--stale-after', '1h', '--format', 'json'], dir);
     expect(result.status, result.stderr).toBe(0);
     expect((JSON.parse(result.stdout) as { findings: unknown[] }).findings).toHaveLength(0);
     cluster.psql("UPDATE runs SET finished_at = '2020-01-01T00:00:00.000Z' WHERE host_name = 'hv-03'", database);
-    const stale = runCli(['report', '--fleet', '--db', url, '--stale-after', '36h', '--format', 'text'], dir);
+    const stale = await cli(['report', '--fleet', '--db', url, '--stale-after', '36h', '--format', 'text'], dir);
     expect(stale.status, stale.stderr).toBe(0);
     expect(stale.stdout).toMatch(/warning E_HOST_STALE host hv-03: last complete run #2 finished \d+(\.\d)? h ago, longer than 36 h/);
   });

@@ -9,7 +9,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_AVAILABLE, type PgCluster, TEST_PASSWORD, startCluster } from '../support/pg-cluster.js';
-import { REPO, requireBuild, runCli } from './scan-support.js';
+import { REPO, requireBuild } from './scan-support.js';
+import { cli } from './central-support.js';
 
 const RUN_FLEET_COLUMNS = ['host_name', 'local_id', 'pushed_at'];
 const FLEET_COLUMNS: Record<string, string[]> = { runs: RUN_FLEET_COLUMNS, latest_run: RUN_FLEET_COLUMNS, image_growth: ['host_name'] };
@@ -19,11 +20,11 @@ describe.skipIf(!PG_AVAILABLE)('central schema (e2e)', () => {
   let database: string;
   let sqlite: Map<string, string[]>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuild();
     cluster = startCluster();
     database = cluster.createDatabase();
-    const result = runCli(['push', '--to', cluster.url(database, 'pusher', TEST_PASSWORD), '--migrate-only'], REPO);
+    const result = await cli(['push', '--to', cluster.url(database, 'pusher', TEST_PASSWORD), '--migrate-only'], REPO);
     expect(result.status, result.stderr).toBe(0);
     const db = new Database(':memory:');
     for (const file of fs.readdirSync(path.join(REPO, 'migrations')).filter((f) => f.endsWith('.sql')).sort()) {
@@ -37,7 +38,7 @@ describe.skipIf(!PG_AVAILABLE)('central schema (e2e)', () => {
   });
   afterAll(() => cluster?.destroy());
 
-  it('has every SQLite table and view, with the same columns', () => {
+  it('has every SQLite table and view, with the same columns', async () => {
     const rows = cluster.psql(`SELECT table_name, string_agg(column_name, ',' ORDER BY ordinal_position)
       FROM information_schema.columns WHERE table_schema = 'public' GROUP BY table_name`, database).trim().split('\n');
     const central = new Map(rows.map((row) => {
@@ -51,7 +52,7 @@ describe.skipIf(!PG_AVAILABLE)('central schema (e2e)', () => {
     }
   });
 
-  it('runs every report definition of reports/ unchanged', () => {
+  it('runs every report definition of reports/ unchanged', async () => {
     const dir = path.join(REPO, 'reports');
     const failures: string[] = [];
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.sql'))) {

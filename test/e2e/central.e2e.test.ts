@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_AVAILABLE, type PgCluster, TEST_PASSWORD, startCluster } from '../support/pg-cluster.js';
 import { hasQemu } from '../support/qemu.js';
 import { buildReportTree, changeReportTree, scanTree, type ReportTree } from './report-tree.js';
-import { requireBuild, runCli } from './scan-support.js';
+import { requireBuild } from './scan-support.js';
+import { cli } from './central-support.js';
 
 describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () => {
   let cluster: PgCluster;
@@ -24,7 +25,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
   let central: string;
   let database: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuild();
     cluster = startCluster();
     database = cluster.createDatabase();
@@ -33,7 +34,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     tree = buildReportTree(dir);
     dbFile = path.join(dir, 'host.db');
     scanTree(tree, dbFile);
-    const first = runCli(['push', '--db', dbFile, '--to', central, '--host', 'hv-a'], dir);
+    const first = await cli(['push', '--db', dbFile, '--to', central, '--host', 'hv-a'], dir);
     expect(first.status, first.stderr).toBe(0);
     changeReportTree(tree);
     scanTree(tree, dbFile);
@@ -44,18 +45,18 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('pushes the runs it lacks, then nothing', () => {
-    const second = runCli(['push', '--db', dbFile, '--to', central, '--host', 'hv-a', '--format', 'json'], dir);
+  it('pushes the runs it lacks, then nothing', async () => {
+    const second = await cli(['push', '--db', dbFile, '--to', central, '--host', 'hv-a', '--format', 'json'], dir);
     expect(second.status, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ host: 'hv-a', pushedRunIds: [2], alreadyThere: 1 });
-    const third = runCli(['push', '--db', dbFile, '--to', central, '--host', 'hv-a', '--format', 'json'], dir);
+    const third = await cli(['push', '--db', dbFile, '--to', central, '--host', 'hv-a', '--format', 'json'], dir);
     expect(third.status, third.stderr).toBe(0);
     expect(JSON.parse(third.stdout)).toMatchObject({ pushedRunIds: [], alreadyThere: 2, rows: {} });
     expect(second.stdout + third.stdout).not.toContain(TEST_PASSWORD);
     expect(cluster.psql("SELECT count(*) FROM runs WHERE host_name = 'hv-a'", database).trim()).toBe('2');
   });
 
-  it('stores no password and no duplicated content', () => {
+  it('stores no password and no duplicated content', async () => {
     expect(cluster.psql('SELECT count(*) FROM runs WHERE config LIKE \'%s3cret%\'', database).trim()).toBe('0');
     const local = new Database(dbFile, { readonly: true });
     try {
@@ -83,10 +84,10 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     ];
   };
 
-  it.each(readers())('prints through --host exactly what the host file prints: %s %s %s %s', (...args: string[]) => {
+  it.each(readers())('prints through --host exactly what the host file prints: %s %s %s %s', async (...args: string[]) => {
     {
-      const fromFile = runCli([...args, '--db', dbFile], dir);
-      const fromCentral = runCli([...args, '--db', central, '--host', 'hv-a'], dir);
+      const fromFile = await cli([...args, '--db', dbFile], dir);
+      const fromCentral = await cli([...args, '--db', central, '--host', 'hv-a'], dir);
       expect(fromFile.status, `${args.join(' ')}: ${fromFile.stderr}`).toBe(0);
       expect(fromCentral.stderr, args.join(' ')).toBe(fromFile.stderr);
       expect(fromCentral.status, args.join(' ')).toBe(fromFile.status);
@@ -96,32 +97,32 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     }
   });
 
-  it('runs SQL over the whole store in read-only transactions', () => {
-    const result = runCli(['query', 'SELECT host_name, count(*) AS runs FROM runs GROUP BY host_name', '--db', central, '--format', 'csv'], dir);
+  it('runs SQL over the whole store in read-only transactions', async () => {
+    const result = await cli(['query', 'SELECT host_name, count(*) AS runs FROM runs GROUP BY host_name', '--db', central, '--format', 'csv'], dir);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe('host_name,runs\r\nhv-a,2\r\n');
-    const write = runCli(['query', 'DELETE FROM runs RETURNING id', '--db', central], dir);
+    const write = await cli(['query', 'DELETE FROM runs RETURNING id', '--db', central], dir);
     expect(write.status).toBe(2);
     expect(write.stderr).toMatch(/read-only transaction/);
     expect(cluster.psql('SELECT count(*) FROM runs', database).trim()).toBe('2');
   });
 
-  it('reads as a SELECT-only role', () => {
+  it('reads as a SELECT-only role', async () => {
     cluster.psql('GRANT USAGE ON SCHEMA public TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;', database);
     const reader = cluster.url(database, 'reader', TEST_PASSWORD);
-    const fromFile = runCli(['runs', '--format', 'json', '--db', dbFile], dir);
-    const fromCentral = runCli(['runs', '--format', 'json', '--db', reader], dir);
+    const fromFile = await cli(['runs', '--format', 'json', '--db', dbFile], dir);
+    const fromCentral = await cli(['runs', '--format', 'json', '--db', reader], dir);
     expect(fromCentral.status, fromCentral.stderr).toBe(0);
     expect(fromCentral.stdout).toBe(fromFile.stdout);
   });
 
-  it('needs --host when the store holds several hosts, and knows its hosts', () => {
-    const other = runCli(['push', '--db', dbFile, '--to', central, '--host', 'hv-b'], dir);
+  it('needs --host when the store holds several hosts, and knows its hosts', async () => {
+    const other = await cli(['push', '--db', dbFile, '--to', central, '--host', 'hv-b'], dir);
     expect(other.status, other.stderr).toBe(0);
-    const ambiguous = runCli(['runs', '--db', central], dir);
+    const ambiguous = await cli(['runs', '--db', central], dir);
     expect(ambiguous.status).toBe(2);
     expect(ambiguous.stderr).toMatch(/2 hosts: pick one with --host NAME \(hv-a, hv-b\)/);
-    const unknown = runCli(['runs', '--db', central, '--host', 'nope'], dir);
+    const unknown = await cli(['runs', '--db', central, '--host', 'nope'], dir);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/host 'nope' has no runs/);
     // The second host shares every map and chain state with the first.
@@ -135,15 +136,39 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     }
   });
 
-  it('refuses a central schema newer than this imgaudit (exit 2)', () => {
+  it('prunes per host, keeping content other hosts still use', async () => {
+    const dry = await cli(['prune', '--db', central, '--host', 'hv-a', '--keep', '1', '--dry-run'], dir);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^would remove 1 run \(hv-a #1\), 0 chain states, 0 maps, 0 files\nkept 1 run of 1 host\n$/);
+    expect(cluster.psql('SELECT count(*) FROM runs', database).trim()).toBe('4');
+    const one = await cli(['prune', '--db', central, '--host', 'hv-a', '--keep', '1'], dir);
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/^removed 1 run \(hv-a #1\), 0 chain states, 0 maps, 0 files\n/);
+    const all = await cli(['prune', '--db', central, '--keep', '1', '--format', 'json'], dir);
+    expect(all.status, all.stderr).toBe(0);
+    const result = JSON.parse(all.stdout) as { hosts: { host: string; removedRunIds: number[] }[]; counts: { runs: number; maps: number; chains: number } };
+    expect(result.hosts).toEqual([{ host: 'hv-a', removedRunIds: [], keptRunIds: [2] }, { host: 'hv-b', removedRunIds: [1], keptRunIds: [2] }]);
+    expect(result.counts.runs).toBe(1);
+    expect(result.counts.chains).toBeGreaterThan(0);
+    // What is left reads back as before: run 2 of each host.
+    for (const host of ['hv-a', 'hv-b']) {
+      const fromFile = await cli(['report', '--run', '2', '--by', 'layer', '--format', 'csv', '--db', dbFile], dir);
+      const fromCentral = await cli(['report', '--run', '2', '--by', 'layer', '--format', 'csv', '--db', central, '--host', host], dir);
+      expect(fromCentral.stdout, host).toBe(fromFile.stdout);
+    }
+    expect(cluster.psql('SELECT count(*) FROM maps m WHERE NOT EXISTS (SELECT 1 FROM chains c WHERE c.map_id = m.id) '
+      + 'AND NOT EXISTS (SELECT 1 FROM file_allocations a WHERE a.map_id = m.id)', database).trim()).toBe('0');
+  });
+
+  it('refuses a central schema newer than this imgaudit (exit 2)', async () => {
     const newer = cluster.createDatabase();
     const url = cluster.url(newer, 'pusher', TEST_PASSWORD);
-    expect(runCli(['push', '--db', dbFile, '--to', url, '--migrate-only'], dir).status).toBe(0);
+    expect((await cli(['push', '--db', dbFile, '--to', url, '--migrate-only'], dir)).status).toBe(0);
     cluster.psql("INSERT INTO _migrations VALUES ('9999_future_change.sql', 'x', 'now')", newer);
-    const push = runCli(['push', '--db', dbFile, '--to', url], dir);
+    const push = await cli(['push', '--db', dbFile, '--to', url], dir);
     expect(push.status).toBe(2);
     expect(push.stderr).toMatch(/migration '9999_future_change.sql', which this imgaudit does not know/);
-    const read = runCli(['runs', '--db', url], dir);
+    const read = await cli(['runs', '--db', url], dir);
     expect(read.status).toBe(2);
     expect(read.stderr).toMatch(/9999_future_change.sql/);
   });

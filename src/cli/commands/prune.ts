@@ -10,6 +10,8 @@ import { durationMs } from '../../config/parsers.js';
 import { UsageError } from '../../errors.js';
 import { toJson } from '../../report/render/json.js';
 import { formatIec } from '../../report/units.js';
+import { isPostgresUrl } from '../../store/pg/conninfo.js';
+import { type CentralPruneResult, pruneCentralDatabase } from '../../store/pg/prune-central.js';
 import { type PruneResult, pruneDatabase } from '../../store/prune-runs.js';
 import type { CliCommand } from '../commands.js';
 import { commandConfig, runCommand, withDatabaseOptions, writeOutput } from './report-cli.js';
@@ -23,6 +25,7 @@ function builder(yargs: Argv): Argv {
     .option('format', { alias: 'f', choices: ['text', 'json'], default: 'text', describe: 'output format' })
     .example('imgaudit prune --keep 30', 'keep the last 30 complete runs')
     .example('imgaudit prune --older-than 90d --dry-run', 'what a 90-day retention would remove')
+    .example('imgaudit prune --db postgres://owner@central/imgaudit --keep 90', 'retention on a central store, every host')
     .epilog('Without --keep and --older-than, the config file\'s retention applies (default: keep 400 runs). '
       + 'The newest complete run is always kept. Exit status: 0 done; 2 bad arguments, another scan holds '
       + 'the lock, or a database error.');
@@ -45,8 +48,22 @@ function describeResult(result: PruneResult): string {
   return `${lines.join('\n')}\n`;
 }
 
+function describeCentral(result: CentralPruneResult): string {
+  const verb = result.isDryRun ? 'would remove' : 'removed';
+  const { counts } = result;
+  const removed = result.hosts.filter((h) => h.removedRunIds.length > 0).map((h) => `${h.host} #${h.removedRunIds.join(', #')}`);
+  const runs = counts.runs === 0 ? 'no run' : `${count(counts.runs, 'run')} (${removed.join('; ')})`;
+  const kept = result.hosts.reduce((sum, h) => sum + h.keptRunIds.length, 0);
+  const lines = [
+    `${verb} ${runs}, ${count(counts.chains, 'chain state')}, ${count(counts.maps, 'map')}, ${count(counts.files, 'file')}`,
+    `kept ${count(kept, 'run')} of ${count(result.hosts.length, 'host')}`,
+  ];
+  if (!result.isDryRun) lines.push(`database: ${formatIec(result.databaseBytesBefore)} -> ${formatIec(result.databaseBytesAfter)}`);
+  return `${lines.join('\n')}\n`;
+}
+
 async function run(argv: ArgumentsCamelCase): Promise<number> {
-  return runCommand('prune', () => {
+  return runCommand('prune', async () => {
     const retention: Record<string, unknown> = {};
     if (argv.keep !== undefined) retention.keepRuns = argv.keep;
     if (argv.olderThan !== undefined) retention.olderThan = argv.olderThan;
@@ -56,8 +73,18 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     if (keepRuns === null && olderThan === null) {
       throw new UsageError('nothing to prune by: give --keep or --older-than (or set retention in the config file)');
     }
+    const policy = { keepRuns, olderThanMs: olderThan === null ? null : durationMs(olderThan), now: new Date() };
+    if (isPostgresUrl(config.database)) {
+      if (argv.vacuum === true) throw new UsageError('--vacuum compacts an SQLite file; PostgreSQL\'s autovacuum reclaims a central store\'s space');
+      const central = await pruneCentralDatabase(config.database, {
+        host: argv.host === undefined ? undefined : String(argv.host), policy, isDryRun: argv.dryRun === true,
+      });
+      writeOutput(argv.format === 'json' ? toJson(central) : describeCentral(central), undefined);
+      return 0;
+    }
+    if (argv.host !== undefined) throw new UsageError('--host picks one host of a central store: give --db postgres://...');
     const result = pruneDatabase(config.database, {
-      policy: { keepRuns, olderThanMs: olderThan === null ? null : durationMs(olderThan), now: new Date() },
+      policy,
       isDryRun: argv.dryRun === true,
       isVacuum: argv.vacuum === true,
     });

@@ -171,6 +171,8 @@ class RunPush {
   /** Sends one run inside the caller's transaction; false when the central store already had it. */
   async send(run: LocalRun): Promise<boolean> {
     const localId = Number(run.row.id);
+    // Shared with other pushes, exclusive for a central prune: content found here stays until commit.
+    await this.conn.query(sqlStatement('postgres/prune.sql', 'push_lock'));
     await this.conn.query(sql('host_lock'), [this.host]);
     if ((await this.conn.query(sql('has_run'), [this.host, localId])).length > 0) return false;
     await this.step('locked', localId);
