@@ -15,13 +15,8 @@ WITH latest AS (
   FROM latest l JOIN run_depth_totals t ON t.run_id = l.id
   GROUP BY t.run_id
 ), shadowed AS (
-  SELECT ri.run_id,
-         sum(coalesce(cl.shadowed_data_bytes, 0) + coalesce(cl.shadowed_zero_bytes, 0)
-             + coalesce(cl.shadowed_preallocated_bytes, 0)) AS shadowed_bytes
-  FROM latest l
-  JOIN run_images ri ON ri.run_id = l.id
-  JOIN chain_layers cl ON cl.chain_id = ri.chain_id AND cl.depth >= 1
-  GROUP BY ri.run_id
+  SELECT t.run_id, t.shadowed_data_bytes + t.shadowed_zero_bytes + t.shadowed_preallocated_bytes AS shadowed_bytes
+  FROM latest l JOIN run_layer_totals t ON t.run_id = l.id
 )
 SELECT coalesce(l.host_name, '(fleet)') AS host,
        sum(l.image_count)::bigint AS image_count,

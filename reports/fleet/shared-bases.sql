@@ -8,11 +8,8 @@
 WITH latest AS (
   SELECT DISTINCT ON (host_name) id, host_name FROM runs WHERE status = 'complete' ORDER BY host_name, local_id DESC
 ), bases AS (
-  SELECT l.host_name, cl.file_id, count(*) AS chain_count
-  FROM latest l
-  JOIN run_images ri ON ri.run_id = l.id
-  JOIN chain_layers cl ON cl.chain_id = ri.chain_id AND cl.depth >= 1
-  GROUP BY l.host_name, cl.file_id
+  SELECT l.host_name, b.file_id, b.chain_count
+  FROM latest l JOIN run_base_files b ON b.run_id = l.id
 )
 SELECT regexp_replace(f.path, '^.*/', '') AS name,
        f.format,

@@ -56,7 +56,8 @@ WHERE NOT EXISTS (SELECT 1 FROM chains c WHERE c.top_file_id = f.id)
   AND NOT EXISTS (SELECT 1 FROM chain_layers cl WHERE cl.file_id = f.id)
   AND NOT EXISTS (SELECT 1 FROM chain_extra_files ce WHERE ce.file_id = f.id)
   AND NOT EXISTS (SELECT 1 FROM base_sharings s WHERE s.file_id = f.id)
-  AND NOT EXISTS (SELECT 1 FROM file_allocations a WHERE a.file_id = f.id);
+  AND NOT EXISTS (SELECT 1 FROM file_allocations a WHERE a.file_id = f.id)
+  AND NOT EXISTS (SELECT 1 FROM run_base_files b WHERE b.file_id = f.id);
 
 -- name: drop_images
 DELETE FROM images i WHERE NOT EXISTS (SELECT 1 FROM run_images r WHERE r.image_id = i.id);

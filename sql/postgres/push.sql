@@ -58,7 +58,7 @@ RETURNING id, hash;
 
 -- name: insert_map_entries
 INSERT INTO map_entries (map_id, start_bytes, length_bytes, depth, flags, offset_bytes)
-SELECT $1::bigint, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]);
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]);
 
 -- name: insert_chains
 INSERT INTO chains (key, top_file_id, map_id, layer_count, virtual_size_bytes, unallocated_bytes, error_code,
@@ -135,3 +135,17 @@ SELECT $1::bigint, * FROM unnest($2::text[], $3::text[]);
 -- name: insert_run_base_sharings
 INSERT INTO run_base_sharings (run_id, sharing_id)
 SELECT $1::bigint, s FROM unnest($2::bigint[]) AS t(s);
+
+-- name: insert_run_base_files
+INSERT INTO run_base_files (run_id, file_id, chain_count)
+SELECT ri.run_id, cl.file_id, count(*)
+FROM run_images ri JOIN chain_layers cl ON cl.chain_id = ri.chain_id AND cl.depth >= 1
+WHERE ri.run_id = $1
+GROUP BY ri.run_id, cl.file_id;
+
+-- name: insert_run_layer_totals
+INSERT INTO run_layer_totals (run_id, shadowed_data_bytes, shadowed_zero_bytes, shadowed_preallocated_bytes)
+SELECT $1::bigint, coalesce(sum(cl.shadowed_data_bytes), 0), coalesce(sum(cl.shadowed_zero_bytes), 0),
+       coalesce(sum(cl.shadowed_preallocated_bytes), 0)
+FROM run_images ri JOIN chain_layers cl ON cl.chain_id = ri.chain_id AND cl.depth >= 1
+WHERE ri.run_id = $1;

@@ -78,4 +78,5 @@ FROM file_snapshots WHERE file_id IN (SELECT value FROM json_each(?)) ORDER BY f
 SELECT id, hash, entry_count, virtual_size_bytes FROM maps WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id;
 
 -- name: map_entries
-SELECT start_bytes, length_bytes, depth, flags, offset_bytes FROM map_entries WHERE map_id = ? ORDER BY start_bytes;
+SELECT map_id, start_bytes, length_bytes, depth, flags, offset_bytes
+FROM map_entries WHERE map_id IN (SELECT value FROM json_each(?)) ORDER BY map_id, start_bytes;

@@ -77,11 +77,16 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
       }));
     }
     await scanAll();
-    for (let i = 0; i < HOSTS; i++) {
+    for (let i = 1; i < HOSTS; i++) {
       const root = path.join(hostDir(i), 'images');
       runOk(io('vm0.qcow2', 'qcow2', [op.write(32 * MiB, (i + 1) * 128 * 1024, 0x42)]), root);
       settle(root);
     }
+    // Host 0 drops its overlays: its old template is an orphaned base.
+    const root0 = path.join(hostDir(0), 'images');
+    for (const name of fs.readdirSync(root0).filter((n) => n.startsWith('vm'))) fs.rmSync(path.join(root0, name));
+    const old = new Date(Date.now() - 30 * 86_400_000);
+    fs.utimesSync(path.join(root0, 'template.qcow2'), old, old);
     await scanAll();
   }, 600_000);
 
@@ -110,7 +115,8 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
     const fleet = await cli(['report', '--fleet', '--db', url, '--format', 'json', '--top', '100'], dir);
     expect(fleet.status, fleet.stderr).toBe(0);
     const model = JSON.parse(fleet.stdout) as { sections: { hosts: { host: string; isStale: unknown }[]; hostTotals: Record<string, number | string>[];
-      sharedBases: { name: string; hostCount: number; copyCount: number }[]; topGrowth: { host: string; diskUsageGrowthBytes: number }[] }; findings: unknown[] };
+      sharedBases: { name: string; hostCount: number; copyCount: number }[]; topGrowth: { host: string; diskUsageGrowthBytes: number }[];
+      orphans: unknown[] }; findings: unknown[] };
     expect(model.sections.hosts.map((h) => h.host)).toEqual(Array.from({ length: HOSTS }, (_, i) => hostName(i)));
     expect(model.findings).toEqual([]);
     const sum = { image_count: 0, disk_usage_bytes: 0, virtual_size_bytes: 0, data_bytes: 0, zero_bytes: 0, preallocated_bytes: 0, unallocated_bytes: 0 };
@@ -137,10 +143,18 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
       data_bytes: fleetRow.dataBytes, zero_bytes: fleetRow.zeroBytes, preallocated_bytes: fleetRow.preallocatedBytes,
       unallocated_bytes: fleetRow.unallocatedBytes,
     }).toEqual(sum);
-    // The template is one base shared by every host; every host grew.
-    expect(model.sections.sharedBases).toEqual([expect.objectContaining({ name: 'template.qcow2', hostCount: HOSTS, copyCount: HOSTS })]);
+    // The template is one base shared by every host still reading it; every other host grew.
+    expect(model.sections.sharedBases).toEqual([expect.objectContaining({ name: 'template.qcow2', hostCount: HOSTS - 1, copyCount: HOSTS - 1 })]);
     expect(model.sections.topGrowth).toHaveLength(HOSTS);
-    for (const g of model.sections.topGrowth) expect(g.diskUsageGrowthBytes, g.host).toBeGreaterThan(0);
+    for (const g of model.sections.topGrowth.filter((t) => t.host !== hostName(0))) expect(g.diskUsageGrowthBytes, g.host).toBeGreaterThan(0);
+    // Host 0's orphaned template, as its own check finds it.
+    const check = await cli(['check', '--format', 'json', '--fail-on', 'never', '--db', path.join(hostDir(0), 'host.db')], dir);
+    const orphaned = (JSON.parse(check.stdout) as { findings: { code: string; path: string }[] }).findings.filter((f) => f.code === 'E_BASE_ORPHANED');
+    expect(orphaned.map((f) => path.basename(f.path))).toEqual(['template.qcow2']);
+    const own = JSON.parse((await cli(['report', '--format', 'json', '--db', path.join(hostDir(0), 'host.db')], dir)).stdout) as
+      { images: { path: string; diskUsage: number }[] };
+    const templateBytes = own.images.find((image) => image.path === orphaned[0]!.path)!.diskUsage;
+    expect(model.sections.orphans).toEqual([{ host: hostName(0), orphanCount: 1, baseOrphanCount: 1, orphanedBytes: templateBytes }]);
 
     const csv = await cli(['report', '--fleet', '--db', url, '--format', 'csv'], dir);
     expect(csv.status, csv.stderr).toBe(0);

@@ -116,6 +116,22 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     expect(fromCentral.stdout).toBe(fromFile.stdout);
   });
 
+  it('pushes as a role with the documented INSERT grants only (docs/fleet.md)', async () => {
+    cluster.psql(`CREATE ROLE hostpush LOGIN PASSWORD '${TEST_PASSWORD}'; GRANT CONNECT ON DATABASE ${database} TO hostpush;`);
+    cluster.psql(`SET ROLE pusher;
+      GRANT USAGE ON SCHEMA public TO hostpush;
+      GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO hostpush;
+      GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO hostpush;`, database);
+    const url = cluster.url(database, 'hostpush', TEST_PASSWORD);
+    const push = await cli(['push', '--db', dbFile, '--to', url, '--host', 'hv-c', '--format', 'json'], dir);
+    expect(push.status, push.stderr).toBe(0);
+    expect(JSON.parse(push.stdout)).toMatchObject({ pushedRunIds: [1, 2] });
+    const write = await cli(['prune', '--db', url, '--keep', '1'], dir);
+    expect(write.status).toBe(2);
+    expect(write.stderr).toMatch(/permission denied/);
+    cluster.psql("DELETE FROM runs WHERE host_name = 'hv-c'", database);
+  });
+
   it('needs --host when the store holds several hosts, and knows its hosts', async () => {
     const other = await cli(['push', '--db', dbFile, '--to', central, '--host', 'hv-b'], dir);
     expect(other.status, other.stderr).toBe(0);

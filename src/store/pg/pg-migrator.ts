@@ -33,8 +33,12 @@ export async function migrateCentral(conn: PgConn, migrations: readonly Migratio
   for (;;) {
     const isDone = await conn.transaction(async () => {
       await conn.query(sqlStatement(FILE, 'lock'));
-      await conn.query(sqlStatement(FILE, 'create_migrations_table'));
-      const rows = (await applied(conn)) ?? [];
+      // Created only when missing: a pushing host's role may not create tables.
+      let rows = await applied(conn);
+      if (rows === undefined) {
+        await conn.query(sqlStatement(FILE, 'create_migrations_table'));
+        rows = [];
+      }
       checkApplied(rows, migrations);
       const next = migrations[rows.length];
       if (next === undefined) return true;

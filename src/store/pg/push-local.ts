@@ -138,9 +138,9 @@ export class LocalReader {
     return new Map(ids.map((id) => [id, this.mapCache.get(id)!]));
   }
 
-  /** The entries of local map `mapId`, in order. */
-  mapEntries(mapId: number): Row[] {
-    return this.all('map_entries', mapId);
+  /** The entries of local maps `mapIds` (with their local map_id), in order. */
+  mapEntries(mapIds: readonly number[]): Row[] {
+    return this.all('map_entries', JSON.stringify(mapIds));
   }
 
   /** Own allocations and snapshots of files, by local file id. */

@@ -120,12 +120,26 @@ class RunPush {
       const inserted = await this.insert('insert_maps', 'maps', missing, ['hash', 'entry_count', 'virtual_size_bytes']);
       const insertedHashes = new Set(inserted.map((r) => String(r.hash)));
       for (const r of inserted) central.set(String(r.hash), Number(r.id));
-      for (const map of missing) {
-        if (!insertedHashes.has(String(map.hash))) continue;
-        const entries = this.reader.mapEntries(Number(map.id));
-        await this.insert('insert_map_entries', 'map_entries', entries,
-          ['start_bytes', 'length_bytes', 'depth', 'flags', 'offset_bytes'], [central.get(String(map.hash))!]);
+      // Entries of the maps inserted now, read and sent for many maps at once.
+      const mine = missing.filter((map) => insertedHashes.has(String(map.hash)));
+      let batch: Row[] = [];
+      let batchMaps: number[] = [];
+      let batchEntries = 0;
+      const flush = async () => {
+        if (batchMaps.length === 0) return;
+        for (const entry of this.reader.mapEntries(batchMaps)) batch.push({ ...entry, map_id: centralByLocal.get(Number(entry.map_id))! });
+        await this.insert('insert_map_entries', 'map_entries', batch, ['map_id', 'start_bytes', 'length_bytes', 'depth', 'flags', 'offset_bytes']);
+        batch = [];
+        batchMaps = [];
+        batchEntries = 0;
+      };
+      const centralByLocal = new Map(mine.map((map) => [Number(map.id), central.get(String(map.hash))!]));
+      for (const map of mine) {
+        batchMaps.push(Number(map.id));
+        batchEntries += Number(map.entry_count);
+        if (batchEntries >= BATCH_ROWS) await flush();
       }
+      await flush();
       // Maps another host inserted meanwhile.
       const late = missing.filter((m) => !insertedHashes.has(String(m.hash))).map((m) => String(m.hash));
       if (late.length > 0) {
@@ -149,7 +163,8 @@ class RunPush {
     const inserted = await this.insert('insert_chains', 'chains', rows, ['key', 'top_file_id', 'map_id', 'layer_count',
       'virtual_size_bytes', 'unallocated_bytes', 'error_code', 'error_message', 'commit_growth_bytes', 'has_layer_figures']);
     for (const r of inserted) ids.set(String(r.key), Number(r.id));
-    const mine = missing.filter((c) => inserted.some((r) => r.key === c.centralKey));
+    const insertedKeys = new Set(inserted.map((r) => String(r.key)));
+    const mine = missing.filter((c) => insertedKeys.has(c.centralKey));
     const central = (c: LocalChain) => ids.get(c.centralKey)!;
     const layers = mine.flatMap((c) => c.layers.map((l) => ({ ...l, chain_id: central(c), file_id: fileIds.get(Number(l.file_id))! })));
     await this.insert('insert_chain_layers', 'chain_layers', layers, ['chain_id', 'depth', 'file_id', 'data_bytes', 'zero_bytes',
@@ -221,7 +236,8 @@ class RunPush {
         ...s.row, key: s.centralKey, file_id: fileIds.get(Number(s.row.file_id))!,
       })), ['key', 'file_id', 'overlay_count', 'read_bytes', 'shared_bytes', 'unread_bytes']);
       for (const r of inserted) sharingIds.set(String(r.key), Number(r.id));
-      const overlays = sorted.filter((s) => inserted.some((r) => r.key === s.centralKey)).flatMap((s) => s.overlays.map((o) => ({
+      const insertedKeys = new Set(inserted.map((r) => String(r.key)));
+      const overlays = sorted.filter((s) => insertedKeys.has(s.centralKey)).flatMap((s) => s.overlays.map((o) => ({
         ...o, sharing_id: sharingIds.get(s.centralKey)!, chain_id: centralChains.get(chains.get(Number(o.chain_id))!.centralKey)!,
       })));
       if (overlays.length > 0) {
@@ -251,6 +267,8 @@ class RunPush {
       image_id: imageIds.get(String(i.image_path))!, chain_id: centralChains.get(chains.get(Number(i.chain_id))!.centralKey)!,
       root_id: rootIds.get(String(i.root_path))!, change: i.change,
     })), ['image_id', 'chain_id', 'root_id', 'change'], [runId]);
+    await this.conn.query(sql('insert_run_base_files'), [runId]);
+    await this.conn.query(sql('insert_run_layer_totals'), [runId]);
     await this.step('run-images', localId);
     if (run.findings.length > 0) {
       await this.insert('insert_run_findings', 'run_findings', run.findings, ['path', 'code', 'severity', 'message'], [runId]);
