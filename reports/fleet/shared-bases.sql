@@ -1,7 +1,7 @@
 -- title: Base images shared across hosts
 -- about: Backing files of the hosts' newest complete runs that are copies of one image on several hosts: same
 --   file name, format, virtual size and own allocation map (maps are stored once per content across the fleet).
---   Copies are what each host keeps on disk; chains are the overlays reading them.
+--   Files are the copies the hosts keep on disk; chains are the overlays reading them.
 -- overview: 60
 -- chart: disk_usage_bytes
 -- label: name
@@ -14,7 +14,7 @@ WITH latest AS (
 SELECT regexp_replace(f.path, '^.*/', '') AS name,
        f.format,
        count(DISTINCT b.host_name) AS host_count,
-       count(*) AS copy_count,
+       count(*) AS file_count,
        sum(b.chain_count)::bigint AS chain_count,
        max(f.virtual_size_bytes) AS virtual_size_bytes,
        max(fa.data_bytes) AS own_data_bytes,

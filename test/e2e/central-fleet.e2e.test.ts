@@ -115,7 +115,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
     const fleet = await cli(['report', '--fleet', '--db', url, '--format', 'json', '--top', '100'], dir);
     expect(fleet.status, fleet.stderr).toBe(0);
     const model = JSON.parse(fleet.stdout) as { sections: { hosts: { host: string; isStale: unknown }[]; hostTotals: Record<string, number | string>[];
-      sharedBases: { name: string; hostCount: number; copyCount: number }[]; topGrowth: { host: string; diskUsageGrowthBytes: number }[];
+      sharedBases: { name: string; hostCount: number; fileCount: number }[]; topGrowth: { host: string; diskUsageGrowthBytes: number }[];
       orphans: unknown[] }; findings: unknown[] };
     expect(model.sections.hosts.map((h) => h.host)).toEqual(Array.from({ length: HOSTS }, (_, i) => hostName(i)));
     expect(model.findings).toEqual([]);
@@ -144,7 +144,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
       unallocated_bytes: fleetRow.unallocatedBytes,
     }).toEqual(sum);
     // The template is one base shared by every host still reading it; every other host grew.
-    expect(model.sections.sharedBases).toEqual([expect.objectContaining({ name: 'template.qcow2', hostCount: HOSTS - 1, copyCount: HOSTS - 1 })]);
+    expect(model.sections.sharedBases).toEqual([expect.objectContaining({ name: 'template.qcow2', hostCount: HOSTS - 1, fileCount: HOSTS - 1 })]);
     expect(model.sections.topGrowth).toHaveLength(HOSTS);
     for (const g of model.sections.topGrowth.filter((t) => t.host !== hostName(0))) expect(g.diskUsageGrowthBytes, g.host).toBeGreaterThan(0);
     // Host 0's orphaned template, as its own check finds it.
