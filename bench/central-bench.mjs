@@ -240,6 +240,10 @@ async function benchFleet(cluster) {
   return missed;
 }
 
+if (!fs.existsSync('/usr/lib/postgresql') && process.env.PG_BIN === undefined) {
+  console.log('central benchmark skipped: no PostgreSQL server binaries (Debian package postgresql)');
+  process.exit(0);
+}
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-central-bench-'));
 const cluster = startCluster();
 try {

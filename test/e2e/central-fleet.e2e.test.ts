@@ -108,6 +108,15 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)(`${HOSTS} hosts scanning and pushing 
       }
     }
     expect(cluster.psql('SELECT count(*) FROM maps', database).trim()).toBe(String(hashes.size));
+    // The scans' config held the central URL with its password: stored redacted, locally and centrally.
+    expect(cluster.psql("SELECT count(*) FROM runs WHERE config LIKE '%pusher:***@%'", database).trim()).toBe(String(2 * HOSTS));
+    expect(cluster.psql(`SELECT count(*) FROM runs WHERE strpos(config, '${TEST_PASSWORD}') > 0`, database).trim()).toBe('0');
+    const local = new Database(path.join(hostDir(0), 'host.db'), { readonly: true });
+    try {
+      expect(local.prepare('SELECT config FROM runs').pluck().all().join('\n')).not.toContain(TEST_PASSWORD);
+    } finally {
+      local.close();
+    }
     expect(cluster.psql('SELECT count(*) - count(DISTINCT hash) FROM maps', database).trim()).toBe('0');
   });
 
