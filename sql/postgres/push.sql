@@ -9,7 +9,7 @@
 SELECT pg_advisory_xact_lock(72431904, hashtext($1));
 
 -- name: pushed_local_ids
-SELECT local_id FROM runs WHERE host_name = $1 ORDER BY local_id;
+SELECT local_id, started_at FROM runs WHERE host_name = $1 ORDER BY local_id;
 
 -- name: has_run
 SELECT id FROM runs WHERE host_name = $1 AND local_id = $2;

@@ -56,6 +56,16 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     expect(cluster.psql("SELECT count(*) FROM runs WHERE host_name = 'hv-a'", database).trim()).toBe('2');
   });
 
+  it('refuses another database pushing under a name already used (no run taken for another)', async () => {
+    const other = path.join(dir, 'other.db');
+    const scan = await cli(['scan', '--db', other, '--fail-on', 'never', tree.roots[1]], dir);
+    expect(scan.status, scan.stderr).toBe(0);
+    const push = await cli(['push', '--db', other, '--to', central, '--host', 'hv-a'], dir);
+    expect(push.status).toBe(2);
+    expect(push.stderr).toMatch(/holds another run #1 for host 'hv-a' .*push it under another --host name/);
+    expect(cluster.psql("SELECT count(*) FROM runs WHERE host_name = 'hv-a'", database).trim()).toBe('2');
+  });
+
   it('stores no password and no duplicated content', async () => {
     expect(cluster.psql('SELECT count(*) FROM runs WHERE config LIKE \'%s3cret%\'', database).trim()).toBe('0');
     const local = new Database(dbFile, { readonly: true });

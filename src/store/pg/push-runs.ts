@@ -15,6 +15,7 @@ import { isRetryable, type PgConn } from './pg-client.js';
 import { FILE_KEY_COLUMNS, type LocalChain, LocalReader, type LocalRun, type LocalSharing, type Row, type Value, fileKey } from './push-local.js';
 import type { Db } from '../db.js';
 import { sqlStatement } from '../sql-file.js';
+import { StoreError } from '../store-error.js';
 
 const FILE = 'postgres/push.sql';
 /** Rows per insert statement (one array per column). */
@@ -310,8 +311,17 @@ export async function pushRuns(local: Db, conn: PgConn, host: string, hooks: Pus
 }
 
 async function pushEnded(reader: LocalReader, conn: PgConn, host: string, hooks: PushHooks): Promise<PushResult> {
-  const pushed = new Set((await conn.query<{ local_id: number }>(sql('pushed_local_ids'), [host])).map((r) => r.local_id));
+  const pushed = new Map((await conn.query<{ local_id: number; started_at: string }>(sql('pushed_local_ids'), [host]))
+    .map((r) => [r.local_id, r.started_at]));
   const ended = reader.endedRuns();
+  // Another file under the same name (a recreated database, two hosts named alike) would have its runs
+  // taken for ones already sent: refuse rather than lose them.
+  const clash = ended.find((row) => pushed.has(Number(row.id)) && pushed.get(Number(row.id)) !== row.started_at);
+  if (clash !== undefined) {
+    throw new StoreError(`the central store holds another run #${String(clash.id)} for host '${host}' (started `
+      + `${pushed.get(Number(clash.id))}, this file's started ${String(clash.started_at)}): this database is not the one `
+      + `that pushed as '${host}' (recreated, or another host of that name); push it under another --host name`);
+  }
   const result: PushResult = { host, pushedRunIds: [], alreadyThere: 0, rows: {} };
   for (const row of ended) {
     const localId = Number(row.id);
