@@ -237,6 +237,11 @@ async function benchFleet(cluster) {
     missed ||= !ok;
     console.log(`report --fleet --format ${format.padEnd(10)} ${String(Math.round(ms)).padStart(6)} ms  ${String(bytes).padStart(7)} bytes  ${ok ? 'ok' : `MISSED (goal ${FLEET_GOAL_MS} ms)`}`);
   }
+  // One host read back through --host (its 30 runs into memory), for comparison.
+  for (const args of [['runs', '--format', 'json'], ['report', '--format', 'json']]) {
+    const { ms } = timeCli([...args, '--db', central, '--host', 'host-0']);
+    console.log(`${[...args, '--host host-0'].join(' ').padEnd(36)} ${String(Math.round(ms)).padStart(6)} ms`);
+  }
   return missed;
 }
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 function findBinDir(): string | undefined {
-  if (process.env.PG_BIN !== undefined) return process.env.PG_BIN;
+  if (process.env.PG_BIN !== undefined) return fs.existsSync(path.join(process.env.PG_BIN, 'pg_ctl')) ? process.env.PG_BIN : undefined;
   const base = '/usr/lib/postgresql';
   if (!fs.existsSync(base)) return undefined;
   const versions = fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin/pg_ctl')))
