@@ -64,7 +64,8 @@ DELETE FROM images i WHERE NOT EXISTS (SELECT 1 FROM run_images r WHERE r.image_
 
 -- name: drop_roots
 DELETE FROM roots o WHERE NOT EXISTS (SELECT 1 FROM run_images r WHERE r.root_id = o.id)
-  AND NOT EXISTS (SELECT 1 FROM run_filesystems f WHERE f.root_id = o.id);
+  AND NOT EXISTS (SELECT 1 FROM run_filesystems f WHERE f.root_id = o.id)
+  AND NOT EXISTS (SELECT 1 FROM run_root_usage u WHERE u.root_id = o.id);
 
 -- name: push_lock
 SELECT pg_advisory_xact_lock_shared(72431905);

@@ -107,8 +107,8 @@ SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]);
 -- name: insert_run
 INSERT INTO runs (started_at, finished_at, status, pid, host, tool_version, roots, config, fingerprint, is_full,
                   image_count, error_count, new_count, changed_count, read_count, mapped_bytes, virtual_size_bytes,
-                  disk_usage_bytes, unallocated_bytes, host_name, local_id, pushed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+                  disk_usage_bytes, unallocated_bytes, data_bytes, zero_bytes, preallocated_bytes, host_name, local_id, pushed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
 RETURNING id;
 
 -- name: insert_run_images
@@ -127,6 +127,14 @@ SELECT $1::bigint, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::b
 -- name: insert_run_filesystems
 INSERT INTO run_filesystems (run_id, root_id, dev, capacity_bytes, free_bytes, available_bytes)
 SELECT $1::bigint, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]);
+
+-- name: insert_run_root_usage
+INSERT INTO run_root_usage (run_id, root_id, disk_usage_bytes)
+SELECT $1::bigint, * FROM unnest($2::bigint[], $3::bigint[]);
+
+-- name: insert_run_format_usage
+INSERT INTO run_format_usage (run_id, format, disk_usage_bytes)
+SELECT $1::bigint, * FROM unnest($2::text[], $3::bigint[]);
 
 -- name: insert_run_references
 INSERT INTO run_references (run_id, path, source)

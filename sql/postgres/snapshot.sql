@@ -11,7 +11,7 @@ SELECT host_name, count(*) AS run_count FROM runs GROUP BY host_name ORDER BY ho
 -- name: runs
 SELECT local_id AS id, started_at, finished_at, status, pid, host, tool_version, roots, config, fingerprint, is_full,
        image_count, error_count, new_count, changed_count, read_count, mapped_bytes, virtual_size_bytes,
-       disk_usage_bytes, unallocated_bytes
+       disk_usage_bytes, unallocated_bytes, data_bytes, zero_bytes, preallocated_bytes
 FROM runs WHERE host_name = $1 ORDER BY local_id;
 
 -- name: run_images
@@ -37,6 +37,16 @@ WHERE r.host_name = $1;
 -- name: run_filesystems
 SELECT r.local_id AS run_id, f.root_id, f.dev, f.capacity_bytes, f.free_bytes, f.available_bytes
 FROM runs r JOIN run_filesystems f ON f.run_id = r.id
+WHERE r.host_name = $1;
+
+-- name: run_root_usage
+SELECT r.local_id AS run_id, u.root_id, u.disk_usage_bytes
+FROM runs r JOIN run_root_usage u ON u.run_id = r.id
+WHERE r.host_name = $1;
+
+-- name: run_format_usage
+SELECT r.local_id AS run_id, u.format, u.disk_usage_bytes
+FROM runs r JOIN run_format_usage u ON u.run_id = r.id
 WHERE r.host_name = $1;
 
 -- name: run_references

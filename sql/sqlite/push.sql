@@ -6,7 +6,7 @@
 -- name: ended_runs
 SELECT id, started_at, finished_at, status, pid, host, tool_version, roots, config, fingerprint, is_full,
        image_count, error_count, new_count, changed_count, read_count, mapped_bytes, virtual_size_bytes,
-       disk_usage_bytes, unallocated_bytes
+       disk_usage_bytes, unallocated_bytes, data_bytes, zero_bytes, preallocated_bytes
 FROM runs WHERE status <> 'running' ORDER BY id;
 
 -- name: run_images
@@ -27,6 +27,14 @@ SELECT depth, data_bytes, zero_bytes, preallocated_bytes FROM run_depth_totals W
 SELECT ro.path AS root_path, fs.dev, fs.capacity_bytes, fs.free_bytes, fs.available_bytes
 FROM run_filesystems fs JOIN roots ro ON ro.id = fs.root_id
 WHERE fs.run_id = ? ORDER BY ro.path;
+
+-- name: run_root_usage
+SELECT ro.path AS root_path, u.disk_usage_bytes
+FROM run_root_usage u JOIN roots ro ON ro.id = u.root_id
+WHERE u.run_id = ? ORDER BY ro.path;
+
+-- name: run_format_usage
+SELECT format, disk_usage_bytes FROM run_format_usage WHERE run_id = ? ORDER BY format;
 
 -- name: run_references
 SELECT path, source FROM run_references WHERE run_id = ? ORDER BY path, source;

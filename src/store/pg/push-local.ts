@@ -47,6 +47,8 @@ export interface LocalRun {
   findings: Row[];
   depthTotals: Row[];
   filesystems: Row[];
+  rootUsage: Row[];
+  formatUsage: Row[];
   references: Row[];
   sharingIds: number[];
 }
@@ -116,6 +118,8 @@ export class LocalReader {
       findings: this.all('run_findings', id),
       depthTotals: this.all('run_depth_totals', id),
       filesystems: this.all('run_filesystems', id),
+      rootUsage: this.all('run_root_usage', id),
+      formatUsage: this.all('run_format_usage', id),
       references: this.all('run_references', id),
       sharingIds: this.all('run_base_sharings', id).map((r) => Number(r.sharing_id)),
     };

@@ -253,13 +253,15 @@ class RunPush {
 
     // The run and its own rows.
     const rootIds = await this.idsByText('insert_roots', 'root_ids', 'roots',
-      [...run.images.map((i) => String(i.root_path)), ...run.filesystems.map((f) => String(f.root_path))]);
+      [...run.images.map((i) => String(i.root_path)), ...run.filesystems.map((f) => String(f.root_path)),
+        ...run.rootUsage.map((u) => String(u.root_path))]);
     const imageIds = await this.idsByText('insert_images', 'image_ids', 'images', run.images.map((i) => String(i.image_path)));
     const r = run.row;
     const [inserted] = await this.conn.query<{ id: number }>(sql('insert_run'), [
       r.started_at, r.finished_at, r.status, r.pid, r.host, r.tool_version, r.roots, redactConfig(r.config ?? null), r.fingerprint, r.is_full,
       r.image_count, r.error_count, r.new_count, r.changed_count, r.read_count, r.mapped_bytes, r.virtual_size_bytes,
-      r.disk_usage_bytes, r.unallocated_bytes, this.host, localId, new Date().toISOString(),
+      r.disk_usage_bytes, r.unallocated_bytes, r.data_bytes, r.zero_bytes, r.preallocated_bytes, this.host, localId,
+      new Date().toISOString(),
     ].map((v) => param(v as Value)));
     const runId = inserted!.id;
     this.count('runs', 1);
@@ -281,6 +283,13 @@ class RunPush {
     if (run.filesystems.length > 0) {
       await this.insert('insert_run_filesystems', 'run_filesystems', run.filesystems.map((f) => ({ ...f, root_id: rootIds.get(String(f.root_path))! })),
         ['root_id', 'dev', 'capacity_bytes', 'free_bytes', 'available_bytes'], [runId]);
+    }
+    if (run.rootUsage.length > 0) {
+      await this.insert('insert_run_root_usage', 'run_root_usage', run.rootUsage.map((u) => ({ ...u, root_id: rootIds.get(String(u.root_path))! })),
+        ['root_id', 'disk_usage_bytes'], [runId]);
+    }
+    if (run.formatUsage.length > 0) {
+      await this.insert('insert_run_format_usage', 'run_format_usage', run.formatUsage, ['format', 'disk_usage_bytes'], [runId]);
     }
     if (run.references.length > 0) {
       await this.insert('insert_run_references', 'run_references', run.references, ['path', 'source'], [runId]);
