@@ -152,3 +152,12 @@ FROM (SELECT ri.run_id,
       JOIN files f ON f.id = c.top_file_id
       GROUP BY ri.run_id, f.format) g
 LEFT JOIN run_format_usage u ON u.run_id = g.run_id AND u.format = g.format;
+
+-- Central only: PostgreSQL expands `*` when a view is created, so the views
+-- over runs.* are made again to carry the new columns (as SQLite's do).
+DROP VIEW latest_image_states;
+DROP VIEW latest_run;
+CREATE VIEW latest_run AS
+SELECT DISTINCT ON (host_name) * FROM runs WHERE status = 'complete' ORDER BY host_name, id DESC;
+CREATE VIEW latest_image_states AS
+SELECT s.* FROM run_image_states s WHERE s.run_id IN (SELECT id FROM latest_run);

@@ -111,6 +111,16 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     const result = await cli(['query', 'SELECT host_name, count(*) AS runs FROM runs GROUP BY host_name', '--db', central, '--format', 'csv'], dir);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe('host_name,runs\r\nhv-a,2\r\n');
+    // Every documented view runs on the central store's data.
+    for (const view of ['run_image_states', 'run_image_depths', 'latest_run', 'latest_image_states', 'run_root_depth_totals', 'image_growth',
+      'run_base_usage', 'run_findings_all', 'map_entries_expanded', 'run_totals', 'run_depth_categories', 'run_image_files',
+      'run_root_totals', 'run_format_totals', 'run_layer_figures', 'run_filesystem_overcommit', 'run_root_usage_history',
+      'run_root_growth', 'run_filesystem_growth', 'run_flatten_candidates']) {
+      const rows = await cli(['query', `SELECT count(*) AS n FROM ${view}`, '--db', central, '--format', 'csv'], dir);
+      expect(rows.status, `${view}: ${rows.stderr}`).toBe(0);
+    }
+    const growth = await cli(['query', 'SELECT count(*) AS n FROM run_root_usage_history', '--db', central, '--format', 'csv'], dir);
+    expect(growth.stdout).not.toBe('n\r\n0\r\n');
     const write = await cli(['query', 'DELETE FROM runs RETURNING id', '--db', central], dir);
     expect(write.status).toBe(2);
     expect(write.stderr).toMatch(/read-only transaction/);
