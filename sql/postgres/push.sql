@@ -62,9 +62,10 @@ SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5:
 
 -- name: insert_chains
 INSERT INTO chains (key, top_file_id, map_id, layer_count, virtual_size_bytes, unallocated_bytes, error_code,
-                    error_message, commit_growth_bytes, has_layer_figures)
+                    error_message, commit_growth_bytes, has_layer_figures, commit_growth_min_bytes, commit_growth_max_bytes, commit_data_growth_bytes, commit_end_growth_min_bytes, commit_end_growth_max_bytes)
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[],
-                     $8::text[], $9::bigint[], $10::bigint[])
+                     $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+                     $15::bigint[])
 ON CONFLICT (key) DO NOTHING
 RETURNING id, key;
 

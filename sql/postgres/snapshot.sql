@@ -70,7 +70,7 @@ FROM base_sharing_overlays WHERE sharing_id = ANY($1::bigint[]);
 
 -- name: chains
 SELECT id, key, top_file_id, map_id, layer_count, virtual_size_bytes, unallocated_bytes, error_code, error_message,
-       commit_growth_bytes, has_layer_figures
+       commit_growth_bytes, has_layer_figures, commit_growth_min_bytes, commit_growth_max_bytes, commit_data_growth_bytes, commit_end_growth_min_bytes, commit_end_growth_max_bytes
 FROM chains WHERE id = ANY($1::bigint[]);
 
 -- name: chain_layers

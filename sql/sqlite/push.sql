@@ -52,7 +52,7 @@ FROM base_sharing_overlays WHERE sharing_id IN (SELECT value FROM json_each(?)) 
 
 -- name: chains
 SELECT id, top_file_id, map_id, layer_count, virtual_size_bytes, unallocated_bytes, error_code, error_message,
-       commit_growth_bytes, has_layer_figures
+       commit_growth_bytes, has_layer_figures, commit_growth_min_bytes, commit_growth_max_bytes, commit_data_growth_bytes, commit_end_growth_min_bytes, commit_end_growth_max_bytes
 FROM chains WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id;
 
 -- name: chain_layers

@@ -162,7 +162,9 @@ class RunPush {
       map_id: c.row.map_id === null ? null : mapIds.get(Number(c.row.map_id))!,
     }));
     const inserted = await this.insert('insert_chains', 'chains', rows, ['key', 'top_file_id', 'map_id', 'layer_count',
-      'virtual_size_bytes', 'unallocated_bytes', 'error_code', 'error_message', 'commit_growth_bytes', 'has_layer_figures']);
+      'virtual_size_bytes', 'unallocated_bytes', 'error_code', 'error_message', 'commit_growth_bytes', 'has_layer_figures',
+      'commit_growth_min_bytes', 'commit_growth_max_bytes', 'commit_data_growth_bytes', 'commit_end_growth_min_bytes',
+      'commit_end_growth_max_bytes']);
     for (const r of inserted) ids.set(String(r.key), Number(r.id));
     const insertedKeys = new Set(inserted.map((r) => String(r.key)));
     const mine = missing.filter((c) => insertedKeys.has(c.centralKey));
