@@ -60,7 +60,8 @@ WHERE NOT EXISTS (SELECT 1 FROM chains c WHERE c.top_file_id = f.id)
   AND NOT EXISTS (SELECT 1 FROM run_base_files b WHERE b.file_id = f.id);
 
 -- name: drop_images
-DELETE FROM images i WHERE NOT EXISTS (SELECT 1 FROM run_images r WHERE r.image_id = i.id);
+DELETE FROM images i WHERE NOT EXISTS (SELECT 1 FROM run_images r WHERE r.image_id = i.id)
+  AND NOT EXISTS (SELECT 1 FROM run_image_use u WHERE u.image_id = i.id);
 
 -- name: drop_roots
 DELETE FROM roots o WHERE NOT EXISTS (SELECT 1 FROM run_images r WHERE r.root_id = o.id)

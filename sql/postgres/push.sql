@@ -137,6 +137,10 @@ SELECT $1::bigint, * FROM unnest($2::bigint[], $3::bigint[]);
 INSERT INTO run_format_usage (run_id, format, disk_usage_bytes)
 SELECT $1::bigint, * FROM unnest($2::text[], $3::bigint[]);
 
+-- name: insert_run_image_use
+INSERT INTO run_image_use (run_id, image_id, in_use)
+SELECT $1::bigint, * FROM unnest($2::bigint[], $3::text[]);
+
 -- name: insert_run_references
 INSERT INTO run_references (run_id, path, source)
 SELECT $1::bigint, * FROM unnest($2::text[], $3::text[]);

@@ -49,6 +49,11 @@ SELECT r.local_id AS run_id, u.format, u.disk_usage_bytes
 FROM runs r JOIN run_format_usage u ON u.run_id = r.id
 WHERE r.host_name = $1;
 
+-- name: run_image_use
+SELECT r.local_id AS run_id, u.image_id, u.in_use
+FROM runs r JOIN run_image_use u ON u.run_id = r.id
+WHERE r.host_name = $1;
+
 -- name: run_references
 SELECT r.local_id AS run_id, x.path, x.source
 FROM runs r JOIN run_references x ON x.run_id = r.id

@@ -36,6 +36,11 @@ WHERE u.run_id = ? ORDER BY ro.path;
 -- name: run_format_usage
 SELECT format, disk_usage_bytes FROM run_format_usage WHERE run_id = ? ORDER BY format;
 
+-- name: run_image_use
+SELECT i.path AS image_path, u.in_use
+FROM run_image_use u JOIN images i ON i.id = u.image_id
+WHERE u.run_id = ? ORDER BY i.path;
+
 -- name: run_references
 SELECT path, source FROM run_references WHERE run_id = ? ORDER BY path, source;
 

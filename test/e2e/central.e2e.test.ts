@@ -115,7 +115,7 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     for (const view of ['run_image_states', 'run_image_depths', 'latest_run', 'latest_image_states', 'run_root_depth_totals', 'image_growth',
       'run_base_usage', 'run_findings_all', 'map_entries_expanded', 'run_totals', 'run_depth_categories', 'run_image_files',
       'run_root_totals', 'run_format_totals', 'run_layer_figures', 'run_filesystem_overcommit', 'run_root_usage_history',
-      'run_root_growth', 'run_filesystem_growth', 'run_flatten_candidates']) {
+      'run_root_growth', 'run_filesystem_growth', 'run_flatten_candidates', 'run_images_in_use']) {
       const rows = await cli(['query', `SELECT count(*) AS n FROM ${view}`, '--db', central, '--format', 'csv'], dir);
       expect(rows.status, `${view}: ${rows.stderr}`).toBe(0);
     }

@@ -69,7 +69,7 @@ export async function snapshotHost(conn: PgConn, host: string, options: { withMa
       return result;
     };
     for (const name of ['runs', 'run_images', 'run_findings', 'run_depth_totals', 'run_base_sharings', 'run_filesystems',
-      'run_root_usage', 'run_format_usage', 'run_references']) {
+      'run_root_usage', 'run_format_usage', 'run_image_use', 'run_references']) {
       await read(name, host);
     }
     const sharings = await read('base_sharings', ids(column(out.get('run_base_sharings')!, 'sharing_id')));
@@ -88,7 +88,7 @@ export async function snapshotHost(conn: PgConn, host: string, options: { withMa
     if (options.withMapEntries === true) await read('map_entries', mapIds);
     await read('roots', ids(column(out.get('run_images')!, 'root_id'), column(out.get('run_filesystems')!, 'root_id'),
       column(out.get('run_root_usage')!, 'root_id')));
-    await read('images', ids(column(out.get('run_images')!, 'image_id')));
+    await read('images', ids(column(out.get('run_images')!, 'image_id'), column(out.get('run_image_use')!, 'image_id')));
     return out;
   }, { readOnly: true, repeatableRead: true });
 
@@ -100,7 +100,7 @@ export async function snapshotHost(conn: PgConn, host: string, options: { withMa
       for (const table of ['roots', 'images', 'files', 'maps', 'map_entries', 'chains', 'chain_layers', 'chain_extra_files',
         'chain_findings', 'file_allocations', 'file_snapshots', 'base_sharings', 'base_sharing_overlays', 'runs', 'run_images',
         'run_findings', 'run_depth_totals', 'run_base_sharings', 'run_filesystems', 'run_root_usage', 'run_format_usage',
-        'run_references']) {
+        'run_image_use', 'run_references']) {
         const result = tables.get(table);
         if (result !== undefined) load(db, table, result);
       }

@@ -49,6 +49,7 @@ export interface LocalRun {
   filesystems: Row[];
   rootUsage: Row[];
   formatUsage: Row[];
+  imageUse: Row[];
   references: Row[];
   sharingIds: number[];
 }
@@ -120,6 +121,7 @@ export class LocalReader {
       filesystems: this.all('run_filesystems', id),
       rootUsage: this.all('run_root_usage', id),
       formatUsage: this.all('run_format_usage', id),
+      imageUse: this.all('run_image_use', id),
       references: this.all('run_references', id),
       sharingIds: this.all('run_base_sharings', id).map((r) => Number(r.sharing_id)),
     };

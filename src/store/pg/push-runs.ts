@@ -257,7 +257,8 @@ class RunPush {
     const rootIds = await this.idsByText('insert_roots', 'root_ids', 'roots',
       [...run.images.map((i) => String(i.root_path)), ...run.filesystems.map((f) => String(f.root_path)),
         ...run.rootUsage.map((u) => String(u.root_path))]);
-    const imageIds = await this.idsByText('insert_images', 'image_ids', 'images', run.images.map((i) => String(i.image_path)));
+    const imageIds = await this.idsByText('insert_images', 'image_ids', 'images',
+      [...run.images.map((i) => String(i.image_path)), ...run.imageUse.map((u) => String(u.image_path))]);
     const r = run.row;
     const [inserted] = await this.conn.query<{ id: number }>(sql('insert_run'), [
       r.started_at, r.finished_at, r.status, r.pid, r.host, r.tool_version, r.roots, redactConfig(r.config ?? null), r.fingerprint, r.is_full,
@@ -292,6 +293,10 @@ class RunPush {
     }
     if (run.formatUsage.length > 0) {
       await this.insert('insert_run_format_usage', 'run_format_usage', run.formatUsage, ['format', 'disk_usage_bytes'], [runId]);
+    }
+    if (run.imageUse.length > 0) {
+      await this.insert('insert_run_image_use', 'run_image_use', run.imageUse.map((u) => ({ ...u, image_id: imageIds.get(String(u.image_path))! })),
+        ['image_id', 'in_use'], [runId]);
     }
     if (run.references.length > 0) {
       await this.insert('insert_run_references', 'run_references', run.references, ['path', 'source'], [runId]);
