@@ -129,10 +129,12 @@ function tryReuse(context: AuditContext, candidate: Candidate): AuditResult | nu
   return { kind: 'image', wasRead: false, virtualSizeBytes: 0, isError: false };
 }
 
-function skip(context: AuditContext, candidate: Candidate, classification: Classification & { kind: 'not-image' | 'unknown' }): AuditResult {
-  let finding: FindingRecord | null;
-  if (classification.kind === 'not-image') finding = notAnImageFinding(candidate.path, classification.extensionFormat);
-  else finding = statIdentity(candidate.path) === null ? null : unreadableCandidateFinding(candidate.path, classification.message);
+/** A candidate that is no image (or may be one nobody can read): a finding at most; a file gone meanwhile, none. */
+function skip(context: AuditContext, candidate: Candidate,
+  classification: Classification & { kind: 'not-image' | 'unknown' }): AuditResult {
+  const finding = classification.kind === 'not-image'
+    ? notAnImageFinding(candidate.path, classification.extensionFormat)
+    : statIdentity(candidate.path) === null ? null : unreadableCandidateFinding(candidate.path, classification.message);
   if (finding !== null) {
     context.store.runs.addFinding(context.runId, candidate.path, finding);
     context.onFinding(candidate.path, finding);

@@ -45,14 +45,16 @@ export interface ScanOptions {
 
 /**
  * What mapping results depend on besides the files: reuse needs an equal
- * fingerprint (the raw patterns decide which files without magic are images). `recorded` names what a chain state's audit records beyond
- * its map, so that runs of an imgaudit that did not record it (file
- * snapshots came with migration 0004) are not reused.
+ * fingerprint (the raw patterns decide which files without magic are
+ * images). `recorded` names what a chain state's audit records beyond its
+ * map, so that runs of an imgaudit that did not record it (file snapshots
+ * came with migration 0004) are not reused.
  */
 function fingerprintOf(config: ScanConfig, roots: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify({
-    toolVersion: toolVersion(), roots, rawPatterns: config.rawPatterns, followBackingOutsideRoots: config.followBackingOutsideRoots,
-    maxChainDepth: config.maxChainDepth, recorded: ['file-snapshots'],
+    toolVersion: toolVersion(), roots, rawPatterns: config.rawPatterns,
+    followBackingOutsideRoots: config.followBackingOutsideRoots, maxChainDepth: config.maxChainDepth,
+    recorded: ['file-snapshots'],
   })).digest('hex').slice(0, 32);
 }
 

@@ -32,7 +32,8 @@ function builder(yargs: Argv): Argv {
     .example('imgaudit check --fill-warning-days 90 --snapshot-max-age 14d', 'earlier warnings for capacity and snapshots')
     .epilog('Codes: E_BACKING_MISSING, E_CHAIN_LOOP, E_CHAIN_TOO_DEEP, E_BACKING_OUTSIDE_ROOTS, E_PROTOCOL_BACKING, '
       + 'E_CORRUPT*, E_UNSUPPORTED*, E_OPEN, E_NOT_REGULAR, E_READ, E_ROOT_MISSING (error); E_IMAGE_CHANGED, '
-      + 'E_IMAGE_DIRTY, E_IMAGE_CORRUPT, E_NOT_AN_IMAGE, E_CANDIDATE_UNREADABLE, E_ROOT_NO_IMAGES, E_CHAIN_DEEP, E_IMAGE_ORPHAN, E_BASE_ORPHANED, E_FS_FILLING, '
+      + 'E_IMAGE_DIRTY, E_IMAGE_CORRUPT, E_NOT_AN_IMAGE, E_CANDIDATE_UNREADABLE, E_ROOT_NO_IMAGES, E_CHAIN_DEEP, '
+      + 'E_IMAGE_ORPHAN, E_BASE_ORPHANED, E_FS_FILLING, '
       + 'E_FS_OVERCOMMIT, E_SNAPSHOT_OLD, E_LAYER_FIGURES, E_REFERENCE_UNREADABLE, E_REFERENCE_INVALID (warning); '
       + 'E_FORMAT_MISMATCH, E_BASE_UNUSED, E_SNAPSHOT_EXTERNAL_OLD (info). '
       + 'Exit status: 0 no finding at or above --fail-on; 1 some; 2 bad arguments, no such run, or a database error.');
