@@ -2,8 +2,13 @@
  * A host file opened read-only: the protocol layer under every format.
  * Reads past the end return zeroes (as QEMU's block layer does), and
  * `blockStatus` reproduces QEMU's file-posix answer from SEEK_DATA/SEEK_HOLE.
+ * The synchronous reads the formats make are served, in this order, from
+ * ranges staged ahead (`stage`: read together, asynchronously, taken once),
+ * from the file's head (its first HEAD_BYTES, read once: the probe and the
+ * header fields that follow are one read, not ten), or from the file.
  */
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 import { ImageOpenError, ReadError } from '../errors.js';
 import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-addon.js';
 import { strerror } from './strerror.js';
@@ -16,6 +21,23 @@ export interface HostStatus {
   zero: boolean;
   /** The answer reaches the end of the file (BDRV_BLOCK_EOF). */
   eof: boolean;
+}
+
+/** The head of a file that small reads near offset 0 are served from. */
+export const HEAD_BYTES = 4096;
+
+/** A range to read ahead of the synchronous code that will ask for it. */
+export interface StagedRange {
+  offsetBytes: number;
+  lengthBytes: number;
+}
+
+const readAsync = promisify(fs.read);
+
+/** Counts of what reached the file (tests prove that no byte is read twice). */
+export interface ReadCounts {
+  reads: number;
+  bytes: number;
 }
 
 export class HostFile {
@@ -37,6 +59,15 @@ export class HostFile {
   private dataStart = -1;
   private dataEnd = -1;
   private closed = false;
+  /** Asynchronous reads in flight: the descriptor is closed once they are done. */
+  private inflight = 0;
+  private head: Buffer | null = null;
+  /** Tables are staged: kernel read-ahead hints would only read them twice. */
+  private isStaging = false;
+  /** Ranges read ahead, by offset, waiting for the read that takes them. */
+  private readonly staged = new Map<number, Buffer>();
+  /** What reached the file so far. */
+  readonly counts: ReadCounts = { reads: 0, bytes: 0 };
 
   private constructor(filename: string, fd: number, stat: fs.BigIntStats) {
     this.filename = filename;
@@ -84,11 +115,32 @@ export class HostFile {
    * as zeroes. Callers bound `lengthBytes` by a named limit before calling.
    */
   readAt(offsetBytes: number, lengthBytes: number): Buffer {
+    const staged = this.staged.get(offsetBytes);
+    if (staged !== undefined && staged.length === lengthBytes) {
+      this.staged.delete(offsetBytes);
+      return staged;
+    }
     return this.readInto(Buffer.allocUnsafe(lengthBytes), offsetBytes);
   }
 
   /** Fills `buffer` from `offsetBytes` (zeroes past the end); returns it. */
   readInto(buffer: Buffer, offsetBytes: number): Buffer {
+    const lengthBytes = buffer.length;
+    const staged = this.staged.get(offsetBytes);
+    if (staged !== undefined && staged.length >= lengthBytes) {
+      this.staged.delete(offsetBytes);
+      staged.copy(buffer, 0, 0, lengthBytes);
+      return buffer;
+    }
+    if (offsetBytes + lengthBytes <= HEAD_BYTES) {
+      this.head ??= this.readFromFile(Buffer.allocUnsafe(HEAD_BYTES), 0);
+      this.head.copy(buffer, 0, offsetBytes, offsetBytes + lengthBytes);
+      return buffer;
+    }
+    return this.readFromFile(buffer, offsetBytes);
+  }
+
+  private readFromFile(buffer: Buffer, offsetBytes: number): Buffer {
     const lengthBytes = buffer.length;
     if (offsetBytes >= this.sizeBytes) return buffer.fill(0);
     const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
@@ -100,11 +152,57 @@ export class HostFile {
       } catch (error) {
         throw new ReadError(`${this.filename}: read of ${wanted} bytes at 0x${offsetBytes.toString(16)}: ${strerror(error)}`, { cause: error });
       }
+      this.counts.reads++;
+      this.counts.bytes += n;
       if (n === 0) break; // the file shrank: the rest reads as zeroes
       done += n;
     }
     if (done < lengthBytes) buffer.fill(0, done);
     return buffer;
+  }
+
+  /**
+   * Reads `ranges` together, asynchronously, and keeps them for the
+   * synchronous reads that will ask for them (each is taken once). Ranges
+   * already staged, and ranges past the end of the file, are not read.
+   * A failed read is not staged: the synchronous read then reports it.
+   */
+  async stage(ranges: readonly StagedRange[]): Promise<void> {
+    this.isStaging = true;
+    await Promise.all(ranges.map(async ({ offsetBytes, lengthBytes }) => {
+      if (this.staged.has(offsetBytes) || offsetBytes >= this.sizeBytes || this.closed) return;
+      const buffer = Buffer.allocUnsafe(lengthBytes);
+      const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
+      let done = 0;
+      this.inflight++;
+      try {
+        while (done < wanted) {
+          const { bytesRead } = await readAsync(this.fd, buffer, done, wanted - done, offsetBytes + done);
+          this.counts.reads++;
+          this.counts.bytes += bytesRead;
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+      } catch {
+        return;
+      } finally {
+        if (--this.inflight === 0 && this.closed) fs.closeSync(this.fd);
+      }
+      if (done < lengthBytes) buffer.fill(0, done);
+      if (!this.closed) this.staged.set(offsetBytes, buffer);
+    }));
+  }
+
+  /** Drops a staged range the map did not ask for after all. */
+  unstage(offsetBytes: number): void {
+    this.staged.delete(offsetBytes);
+  }
+
+  /** Bytes staged and not yet taken. */
+  get stagedBytes(): number {
+    let bytes = 0;
+    for (const buffer of this.staged.values()) bytes += buffer.length;
+    return bytes;
   }
 
   /**
@@ -151,12 +249,14 @@ export class HostFile {
 
   /** Hints that [offsetBytes, +lengthBytes) will be read soon (kernel read-ahead). */
   adviseWillNeed(offsetBytes: number, lengthBytes: number): void {
-    if (offsetBytes < this.sizeBytes) willNeed(this.fd, offsetBytes, lengthBytes);
+    if (offsetBytes < this.sizeBytes && !this.isStaging) willNeed(this.fd, offsetBytes, lengthBytes);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    fs.closeSync(this.fd);
+    this.staged.clear();
+    this.head = null;
+    if (this.inflight === 0) fs.closeSync(this.fd);
   }
 }
