@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { ImageOpenError, ReadError } from '../errors.js';
 import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-addon.js';
+import { ReadCache } from './read-cache.js';
+import { planReads } from './read-plan.js';
 import { strerror } from './strerror.js';
 
 /** What the host file system says about a range (protocol-level block status). */
@@ -33,11 +35,31 @@ export interface StagedRange {
 }
 
 const readAsync = promisify(fs.read);
+const openAsync = promisify(fs.open);
+const fstatAsync = promisify(fs.fstat);
+const closeAsync = promisify(fs.close);
+
+/** Bytes shared by the chains of a scan (io/read-cache.ts); off unless `shareReads` turns it on. */
+let shared: ReadCache | null = null;
+
+/**
+ * Keeps up to `budgetBytes` of what this thread reads, for other chains
+ * that read the same unchanged files (a scan's map workers turn it on).
+ */
+export function shareReads(budgetBytes: number): void {
+  shared = new ReadCache(budgetBytes);
+}
 
 /** Counts of what reached the file (tests prove that no byte is read twice). */
 export interface ReadCounts {
   reads: number;
   bytes: number;
+}
+
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+
+function openError(filename: string, error: unknown): ImageOpenError {
+  return new ImageOpenError(`Could not open '${filename}': ${strerror(error)}`, 'E_OPEN', { cause: error });
 }
 
 export class HostFile {
@@ -90,24 +112,55 @@ export class HostFile {
   static open(filename: string, identity?: { recordAs: string; dev: number; ino: number }): HostFile {
     let fd: number;
     try {
-      fd = fs.openSync(filename, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      fd = fs.openSync(filename, OPEN_FLAGS);
     } catch (error) {
-      throw new ImageOpenError(`Could not open '${filename}': ${strerror(error)}`, 'E_OPEN', { cause: error });
+      throw openError(filename, error);
     }
     try {
-      const stat = fs.fstatSync(fd, { bigint: true });
-      if (!stat.isFile()) {
-        throw new ImageOpenError(`'file' driver requires '${filename}' to be a regular file`, 'E_NOT_REGULAR');
-      }
-      if (identity === undefined) return new HostFile(filename, fd, stat);
-      if (Number(stat.dev) !== identity.dev || Number(stat.ino) !== identity.ino) {
-        throw new ImageOpenError(`Could not open '${filename}': it was replaced while it was opened`, 'E_OPEN');
-      }
-      return new HostFile(identity.recordAs, fd, stat);
+      return HostFile.checked(filename, fd, fs.fstatSync(fd, { bigint: true }), identity);
     } catch (error) {
       fs.closeSync(fd);
       throw error;
     }
+  }
+
+  /**
+   * `open` without blocking the thread, with the file's head read too: the
+   * scan's workers open many files at once where each open and read waits
+   * on the storage.
+   */
+  static async openAsync(filename: string): Promise<HostFile> {
+    let fd: number;
+    try {
+      fd = await openAsync(filename, OPEN_FLAGS);
+    } catch (error) {
+      throw openError(filename, error);
+    }
+    let file: HostFile;
+    try {
+      file = HostFile.checked(filename, fd, await fstatAsync(fd, { bigint: true }));
+    } catch (error) {
+      await closeAsync(fd);
+      throw error;
+    }
+    await file.stage([{ offsetBytes: 0, lengthBytes: HEAD_BYTES }]);
+    const head = file.staged.get(0);
+    if (head !== undefined) {
+      file.staged.delete(0);
+      file.head = head;
+    }
+    return file;
+  }
+
+  private static checked(filename: string, fd: number, stat: fs.BigIntStats, identity?: { recordAs: string; dev: number; ino: number }): HostFile {
+    if (!stat.isFile()) {
+      throw new ImageOpenError(`'file' driver requires '${filename}' to be a regular file`, 'E_NOT_REGULAR');
+    }
+    if (identity === undefined) return new HostFile(filename, fd, stat);
+    if (Number(stat.dev) !== identity.dev || Number(stat.ino) !== identity.ino) {
+      throw new ImageOpenError(`Could not open '${filename}': it was replaced while it was opened`, 'E_OPEN');
+    }
+    return new HostFile(identity.recordAs, fd, stat);
   }
 
   /**
@@ -143,6 +196,8 @@ export class HostFile {
   private readFromFile(buffer: Buffer, offsetBytes: number): Buffer {
     const lengthBytes = buffer.length;
     if (offsetBytes >= this.sizeBytes) return buffer.fill(0);
+    const key = shared === null ? '' : ReadCache.key(this, offsetBytes, lengthBytes);
+    if (shared !== null && shared.get(key, buffer) !== undefined) return buffer;
     const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
     let done = 0;
     while (done < wanted) {
@@ -158,39 +213,62 @@ export class HostFile {
       done += n;
     }
     if (done < lengthBytes) buffer.fill(0, done);
+    shared?.set(key, buffer);
     return buffer;
   }
 
   /**
    * Reads `ranges` together, asynchronously, and keeps them for the
    * synchronous reads that will ask for them (each is taken once). Ranges
-   * already staged, and ranges past the end of the file, are not read.
-   * A failed read is not staged: the synchronous read then reports it.
+   * already staged, and ranges past the end of the file, are not read;
+   * nearby ranges are read as one (io/read-plan.ts). A failed read is not
+   * staged: the synchronous read then reports it.
    */
   async stage(ranges: readonly StagedRange[]): Promise<void> {
     this.isStaging = true;
-    await Promise.all(ranges.map(async ({ offsetBytes, lengthBytes }) => {
-      if (this.staged.has(offsetBytes) || offsetBytes >= this.sizeBytes || this.closed) return;
-      const buffer = Buffer.allocUnsafe(lengthBytes);
-      const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
-      let done = 0;
-      this.inflight++;
-      try {
-        while (done < wanted) {
-          const { bytesRead } = await readAsync(this.fd, buffer, done, wanted - done, offsetBytes + done);
-          this.counts.reads++;
-          this.counts.bytes += bytesRead;
-          if (bytesRead === 0) break;
-          done += bytesRead;
+    const wanted: StagedRange[] = [];
+    for (const range of ranges) {
+      if (this.staged.has(range.offsetBytes) || this.closed) continue;
+      const cached = shared?.get(ReadCache.key(this, range.offsetBytes, range.lengthBytes));
+      if (cached !== undefined) this.staged.set(range.offsetBytes, cached);
+      else wanted.push(range);
+    }
+    await Promise.all(planReads(wanted, this.sizeBytes).map(async (read) => {
+      const buffer = await this.readAsync(read.offsetBytes, read.lengthBytes);
+      if (buffer === null || this.closed) return;
+      for (const part of read.parts) {
+        if (this.staged.has(part.offsetBytes)) continue;
+        const from = part.offsetBytes - read.offsetBytes;
+        let bytes = buffer.subarray(from, from + part.lengthBytes);
+        if (bytes.length < part.lengthBytes) {
+          // The part runs past the end of the file: the rest reads as zeroes.
+          bytes = Buffer.concat([bytes, Buffer.alloc(part.lengthBytes - bytes.length)]);
         }
-      } catch {
-        return;
-      } finally {
-        if (--this.inflight === 0 && this.closed) fs.closeSync(this.fd);
+        shared?.set(ReadCache.key(this, part.offsetBytes, part.lengthBytes), bytes);
+        this.staged.set(part.offsetBytes, bytes);
       }
-      if (done < lengthBytes) buffer.fill(0, done);
-      if (!this.closed) this.staged.set(offsetBytes, buffer);
     }));
+  }
+
+  /** One asynchronous read (short only at the end of the file); null when it failed. */
+  private async readAsync(offsetBytes: number, lengthBytes: number): Promise<Buffer | null> {
+    const buffer = Buffer.allocUnsafe(lengthBytes);
+    let done = 0;
+    this.inflight++;
+    try {
+      while (done < lengthBytes) {
+        const { bytesRead } = await readAsync(this.fd, buffer, done, lengthBytes - done, offsetBytes + done);
+        this.counts.reads++;
+        this.counts.bytes += bytesRead;
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+    } catch {
+      return null;
+    } finally {
+      if (--this.inflight === 0 && this.closed) fs.closeSync(this.fd);
+    }
+    return buffer.subarray(0, done);
   }
 
   /** Drops a staged range the map did not ask for after all. */

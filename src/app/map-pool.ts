@@ -1,0 +1,184 @@
+/**
+ * The scan's pool of map workers (map-worker.ts). The limiter bounds the
+ * chains in flight; they are spread over at most `workers` threads (each
+ * maps several chains at once), a worker being started when a chain is
+ * dispatched and every running one is busy, so an unchanged re-scan starts
+ * none. The main thread stays the single writer:
+ * blocks a worker sends are stored as they arrive and acknowledged, which
+ * is the backpressure that bounds memory. A worker that throws or exits
+ * becomes that image's `E_INTERNAL` failure (with the cause) and is
+ * replaced; an abort terminates the busy workers (what they mapped is
+ * dropped, as an aborted map on the main thread is).
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type Classification, extensionFormat } from '../crawl/classify.js';
+import type { MapChainOutcome } from '../crawl/map-chain.js';
+import type { ChainLayerInfo } from '../map/image-chain.js';
+import type { EntryColumns } from '../map/entry-block.js';
+import type { MapRequest, MapSummary, WorkerMessage } from './map-protocol.js';
+
+/** Where a chain's map goes on the writer's side (one per attempt). */
+export interface BlockSink {
+  addColumns(columns: EntryColumns): void;
+  /** Stores the map (hash computed by the worker); returns its id. */
+  finish(digest: string): number;
+  abort(): void;
+}
+
+/** What a worker made of a candidate: its classification and, for an image, the outcome of mapping it. */
+export interface PooledAudit {
+  classification: Classification;
+  outcome: MapChainOutcome<PooledResult> | null;
+}
+
+/** A mapped chain's map id with what the worker computed. */
+export interface PooledResult extends MapSummary {
+  mapId: number;
+}
+
+/** The built worker next to this module (dist/map-worker.js in the bundle); null when running from sources. */
+export function builtWorker(): URL | null {
+  const url = new URL('./map-worker.js', import.meta.url);
+  return url.protocol === 'file:' && fs.existsSync(fileURLToPath(url)) ? url : null;
+}
+
+interface Task {
+  request: MapRequest;
+  sink: (virtualSizeBytes: number, layers: readonly ChainLayerInfo[]) => BlockSink;
+  resolve: (audit: PooledAudit) => void;
+  reject: (error: unknown) => void;
+  current: BlockSink | null;
+  layers: readonly ChainLayerInfo[];
+  /** The candidate's format, once a first attempt says it is an image. */
+  format: string | null;
+}
+
+/** Aborts a task's partial map; a store error there is the task's rejection. */
+function settle(task: Task, then: () => void): void {
+  try {
+    task.current?.abort();
+  } catch (error) {
+    task.reject(error);
+    return;
+  }
+  then();
+}
+
+class PoolWorker {
+  readonly worker: Worker;
+  readonly tasks = new Map<number, Task>();
+  private ended = false;
+
+  constructor(url: URL, private readonly pool: MapPool) {
+    this.worker = new Worker(url);
+    this.worker.on('message', (message: WorkerMessage) => this.onMessage(message));
+    this.worker.on('error', (error) => this.fail(`internal error: map worker failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.fail(`internal error: map worker exited (status ${code})`));
+  }
+
+  run(task: Task): void {
+    this.tasks.set(task.request.id, task);
+    this.worker.postMessage(task.request);
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    const task = this.tasks.get(message.id);
+    if (task === undefined) return;
+    try {
+      if (message.kind === 'attempt') {
+        task.current?.abort();
+        task.layers = message.layers;
+        task.format ??= message.layers[0]?.format ?? null;
+        task.current = task.sink(message.virtualSizeBytes, message.layers);
+      } else if (message.kind === 'block') {
+        task.current!.addColumns(message.columns);
+        this.worker.postMessage({ kind: 'ack' });
+      } else {
+        this.tasks.delete(message.id);
+        const { outcome, classification } = message;
+        if (outcome?.kind === 'mapped') {
+          const mapId = task.current!.finish(outcome.result.digest);
+          task.resolve({ classification, outcome: { ...outcome, result: { ...outcome.result, mapId } } });
+        } else {
+          settle(task, () => task.resolve({ classification, outcome }));
+        }
+      }
+    } catch (error) {
+      // The store failed: the run stops; this worker's other chains go with it.
+      this.tasks.delete(message.id);
+      settle(task, () => task.reject(error));
+      this.abort(error);
+    }
+  }
+
+  /** The worker died: each of its chains becomes an E_INTERNAL failure; new chains go to new workers. */
+  private fail(message: string): void {
+    if (this.ended) return;
+    this.end();
+    for (const task of this.drain()) {
+      const classification: Classification = task.format === null
+        ? { kind: 'unreadable', code: 'E_INTERNAL', message }
+        : { kind: 'image', format: task.format, extensionFormat: extensionFormat(task.request.file) };
+      const outcome = classification.kind === 'image'
+        ? { kind: 'failed' as const, layers: task.layers, code: 'E_INTERNAL', message, errno: null, depth: null } : null;
+      settle(task, () => task.resolve({ classification, outcome }));
+    }
+  }
+
+  private drain(): Task[] {
+    const tasks = [...this.tasks.values()];
+    this.tasks.clear();
+    return tasks;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.pool.forget(this);
+    void this.worker.terminate();
+  }
+
+  /** Terminates the worker; its chains reject with `reason`. */
+  abort(reason: unknown): void {
+    this.end();
+    for (const task of this.drain()) settle(task, () => task.reject(reason));
+  }
+}
+
+/** The chains in flight, spread over up to `workers` threads started on demand. */
+export class MapPool {
+  private readonly running = new Set<PoolWorker>();
+  private nextId = 1;
+
+  constructor(private readonly workers: number, private readonly url: URL, signal: AbortSignal) {
+    signal.addEventListener('abort', () => {
+      for (const worker of [...this.running]) worker.abort(signal.reason);
+    }, { once: true });
+  }
+
+  /** Maps one chain on a worker. */
+  map(request: Omit<MapRequest, 'id'>, sink: Task['sink']): Promise<PooledAudit> {
+    return new Promise((resolve, reject) => {
+      let worker: PoolWorker | undefined;
+      for (const candidate of this.running) {
+        if (worker === undefined || candidate.tasks.size < worker.tasks.size) worker = candidate;
+      }
+      if (worker === undefined || (worker.tasks.size > 0 && this.running.size < this.workers)) {
+        worker = new PoolWorker(this.url, this);
+        this.running.add(worker);
+      }
+      worker.run({ request: { ...request, id: this.nextId++ }, sink, resolve, reject, current: null, layers: [], format: null });
+    });
+  }
+
+  forget(worker: PoolWorker): void {
+    this.running.delete(worker);
+  }
+
+  /** Stops every worker. */
+  close(): void {
+    for (const worker of [...this.running]) worker.end();
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * A map worker (worker_threads entry point; bundled as dist/map-worker.js):
+ * a thin shell over crawl/map-chain and map/ that maps the chains the scan
+ * sends it (several at once: while one waits on its staged reads, another
+ * computes), and streams each map back in compact blocks with
+ * its hash and per-depth sums (map-protocol.ts). It knows nothing of the
+ * store. Test hook: IMGAUDIT_TEST_WORKER_FAULT=exit:NAME or throw:NAME makes
+ * the worker exit, or throw outside any handler, after the first entry of a
+ * chain whose path contains NAME.
+ */
+import { createHash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { type Classification, classifyOpened, unreadable } from '../crawl/classify.js';
+import { mapChain, openImageChain } from '../crawl/map-chain.js';
+import { ImgauditError } from '../errors.js';
+import { HostFile, shareReads } from '../io/host-file.js';
+import { ChainAccount } from '../map/chain-account.js';
+import { EntryBlock, finishHash, hashColumns } from '../map/entry-block.js';
+import type { MapEntry } from '../map/map-entry.js';
+import { rootsGuard } from './backing-policy.js';
+import { type MapRequest, type MapSummary, MAX_UNACKED_BLOCKS, type WorkerMessage } from './map-protocol.js';
+
+/** Bytes of shared base images kept per worker (io/read-cache.ts). */
+const SHARED_READ_BYTES = 16 * 1024 * 1024;
+
+const port = parentPort!;
+shareReads(SHARED_READ_BYTES);
+let unacked = 0;
+let waiting: (() => void)[] = [];
+const fault = /^(exit|throw):(.+)$/.exec(process.env.IMGAUDIT_TEST_WORKER_FAULT ?? '');
+
+function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+/** Sends a block (its buffers move to the writer). */
+function sendBlock(id: number, block: EntryBlock): void {
+  const { columns, transfer } = block.detach();
+  post({ kind: 'block', id, columns }, transfer);
+  unacked++;
+}
+
+/** Resolves when the writer has room for another block (undefined: it has now). */
+function room(): Promise<void> | undefined {
+  if (unacked < MAX_UNACKED_BLOCKS) return undefined;
+  return new Promise((resolve) => { waiting.push(resolve); });
+}
+
+function injectFault(file: string): void {
+  if (fault === null || !file.includes(fault[2]!)) return;
+  if (fault[1] === 'exit') process.exit(70);
+  setImmediate(() => { throw new Error(`injected fault while mapping ${file}`); });
+}
+
+/** Opens the candidate (without blocking the thread) and classifies it by its magic. */
+async function classifyRequest(request: MapRequest): Promise<{ classification: Classification; top: HostFile | null }> {
+  let top: HostFile;
+  try {
+    top = await HostFile.openAsync(request.file);
+  } catch (error) {
+    if (!(error instanceof ImgauditError)) throw error;
+    return { classification: unreadable(request.file, request.isRawName, error), top: null };
+  }
+  const classification = classifyOpened(top, request.isRawName);
+  if (classification.kind === 'image') return { classification, top };
+  top.close();
+  return { classification, top: null };
+}
+
+async function mapOne(request: MapRequest): Promise<void> {
+  const { classification, top } = await classifyRequest(request);
+  if (top === null) {
+    post({ kind: 'done', id: request.id, classification, outcome: null });
+    return;
+  }
+  const guardFile = rootsGuard(request.roots, request.followBackingOutsideRoots);
+  const outcome = await mapChain<MapSummary>(request.file, {
+    open: openImageChain, maxDepth: request.maxDepth, changeRetries: request.changeRetries,
+    signal: new AbortController().signal, guardFile,
+    openTop: (attempt) => (attempt === 1 ? Promise.resolve(top) : HostFile.openAsync(request.file)),
+    sink: (chain) => {
+      post({ kind: 'attempt', id: request.id, virtualSizeBytes: chain.virtualSizeBytes, layers: chain.layers });
+      const block = new EntryBlock();
+      const hash = createHash('sha256');
+      const account = new ChainAccount(chain.layers.map((layer) => layer.format === 'raw'));
+      let entries = 0;
+      return {
+        add(entry: MapEntry) {
+          account.add(entry);
+          block.add(entry);
+          if (++entries === 1) injectFault(request.file);
+          if (!block.isFull) return undefined;
+          hashColumns(hash, block);
+          sendBlock(request.id, block);
+          return room();
+        },
+        finish(): MapSummary {
+          hashColumns(hash, block);
+          const digest = finishHash(hash, chain.virtualSizeBytes);
+          if (block.count > 0) sendBlock(request.id, block);
+          return { digest, entryCount: entries, depthTotals: account.depthTotals, unallocatedBytes: account.unallocatedBytes };
+        },
+        abort() {
+          // The writer drops the attempt's rows when the next attempt or the outcome arrives.
+        },
+      };
+    },
+  });
+  post({ kind: 'done', id: request.id, classification, outcome });
+}
+
+port.on('message', (message: MapRequest | { kind: 'ack' }) => {
+  if (message.kind === 'ack') {
+    unacked--;
+    if (unacked < MAX_UNACKED_BLOCKS) {
+      const resolved = waiting;
+      waiting = [];
+      for (const resolve of resolved) resolve();
+    }
+    return;
+  }
+  // A failure here is a bug: it ends the worker, and the pool records E_INTERNAL for its chains.
+  void mapOne(message);
+});
