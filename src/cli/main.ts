@@ -11,7 +11,8 @@ export async function main(args: readonly string[]): Promise<number> {
   if (args[0] === 'map') return (await import('./map/map-command.js')).runMap(args.slice(1));
   const { default: yargs } = await import('yargs');
   const { hideBin } = await import('yargs/helpers');
-  const { COMMANDS } = await import('./commands.js');
+  const { commandsFor } = await import('./commands.js');
+  const commands = await commandsFor(args);
   let status = 0;
   const parser = yargs(hideBin(['node', 'imgaudit', ...args]))
     .scriptName('imgaudit')
@@ -27,7 +28,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });
-  for (const command of COMMANDS) {
+  for (const command of commands) {
     parser.command({
       ...command,
       handler: async (argv) => {
