@@ -5,10 +5,12 @@
  * dispatched and every running one is busy, so an unchanged re-scan starts
  * none. The main thread stays the single writer:
  * blocks a worker sends are stored as they arrive and acknowledged, which
- * is the backpressure that bounds memory. A worker that throws or exits
- * becomes that image's `E_INTERNAL` failure (with the cause) and is
- * replaced; an abort terminates the busy workers (what they mapped is
- * dropped, as an aborted map on the main thread is).
+ * is the backpressure that bounds memory. When a worker throws or exits,
+ * which of its chains caused it is unknown: each is mapped once more on a
+ * worker of its own, and a chain whose worker dies again is recorded as
+ * that image's `E_INTERNAL` failure (with the cause). An abort terminates
+ * the busy workers (what they mapped is dropped, as an aborted map on the
+ * main thread is).
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +55,8 @@ interface Task {
   layers: readonly ChainLayerInfo[];
   /** The candidate's format, once a first attempt says it is an image. */
   format: string | null;
+  /** Workers that died while mapping this chain. */
+  deaths: number;
 }
 
 /** Aborts a task's partial map; a store error there is the task's rejection. */
@@ -71,7 +75,8 @@ class PoolWorker {
   readonly tasks = new Map<number, Task>();
   private ended = false;
 
-  constructor(url: URL, private readonly pool: MapPool) {
+  /** `dedicated`: a worker for one chain whose previous worker died (no other chain joins it). */
+  constructor(url: URL, private readonly pool: MapPool, readonly dedicated = false) {
     this.worker = new Worker(url);
     this.worker.on('message', (message: WorkerMessage) => this.onMessage(message));
     this.worker.on('error', (error) => this.fail(`internal error: map worker failed: ${error.message}`));
@@ -97,6 +102,7 @@ class PoolWorker {
         this.worker.postMessage({ kind: 'ack' });
       } else {
         this.tasks.delete(message.id);
+        if (this.dedicated) this.end();
         const { outcome, classification } = message;
         if (outcome?.kind === 'mapped') {
           const mapId = task.current!.finish(outcome.result.digest);
@@ -113,11 +119,18 @@ class PoolWorker {
     }
   }
 
-  /** The worker died: each of its chains becomes an E_INTERNAL failure; new chains go to new workers. */
+  /** The worker died: its chains are mapped again, each on a worker of its own, or fail the second time. */
   private fail(message: string): void {
     if (this.ended) return;
     this.end();
     for (const task of this.drain()) {
+      if (++task.deaths < 2) {
+        settle(task, () => {
+          task.current = null;
+          this.pool.retry(task);
+        });
+        continue;
+      }
       const classification: Classification = task.format === null
         ? { kind: 'unreadable', code: 'E_INTERNAL', message }
         : { kind: 'image', format: task.format, extensionFormat: extensionFormat(task.request.file) };
@@ -162,15 +175,25 @@ export class MapPool {
   map(request: Omit<MapRequest, 'id'>, sink: Task['sink']): Promise<PooledAudit> {
     return new Promise((resolve, reject) => {
       let worker: PoolWorker | undefined;
+      let shared = 0;
       for (const candidate of this.running) {
+        if (candidate.dedicated) continue;
+        shared++;
         if (worker === undefined || candidate.tasks.size < worker.tasks.size) worker = candidate;
       }
-      if (worker === undefined || (worker.tasks.size > 0 && this.running.size < this.workers)) {
+      if (worker === undefined || (worker.tasks.size > 0 && shared < this.workers)) {
         worker = new PoolWorker(this.url, this);
         this.running.add(worker);
       }
-      worker.run({ request: { ...request, id: this.nextId++ }, sink, resolve, reject, current: null, layers: [], format: null });
+      worker.run({ request: { ...request, id: this.nextId++ }, sink, resolve, reject, current: null, layers: [], format: null, deaths: 0 });
     });
+  }
+
+  /** Maps `task` again on a worker of its own (its worker died). */
+  retry(task: Task): void {
+    const worker = new PoolWorker(this.url, this, true);
+    this.running.add(worker);
+    worker.run(task);
   }
 
   forget(worker: PoolWorker): void {

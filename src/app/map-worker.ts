@@ -4,11 +4,15 @@
  * sends it (several at once: while one waits on its staged reads, another
  * computes), and streams each map back in compact blocks with
  * its hash and per-depth sums (map-protocol.ts). It knows nothing of the
- * store. Test hook: IMGAUDIT_TEST_WORKER_FAULT=exit:NAME or throw:NAME makes
- * the worker exit, or throw outside any handler, after the first entry of a
- * chain whose path contains NAME.
+ * store. Test hook, after the first entry of a chain whose path contains
+ * NAME: IMGAUDIT_TEST_WORKER_FAULT=exit:NAME makes the worker exit,
+ * throw:NAME throws (an error no handler of the worker catches), and pause:NAME:FILE creates FILE
+ * and waits until it is removed (so a test can change the image meanwhile),
+ * once per chain; pause-block:NAME:FILE pauses so after the chain's first
+ * full block was sent (the writer holds a half-written map meanwhile).
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { type Classification, classifyOpened, unreadable } from '../crawl/classify.js';
 import { mapChain, openImageChain } from '../crawl/map-chain.js';
@@ -27,7 +31,7 @@ const port = parentPort!;
 shareReads(SHARED_READ_BYTES);
 let unacked = 0;
 let waiting: (() => void)[] = [];
-const fault = /^(exit|throw):(.+)$/.exec(process.env.IMGAUDIT_TEST_WORKER_FAULT ?? '');
+const fault = /^(exit|throw|pause|pause-block):([^:]+)(?::(.+))?$/.exec(process.env.IMGAUDIT_TEST_WORKER_FAULT ?? '');
 
 function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -46,10 +50,25 @@ function room(): Promise<void> | undefined {
   return new Promise((resolve) => { waiting.push(resolve); });
 }
 
-function injectFault(file: string): void {
-  if (fault === null || !file.includes(fault[2]!)) return;
+/** Chains the pause hook has paused (once each). */
+const paused = new Set<string>();
+
+/** The test hook (see the module comment); a promise while paused. */
+function injectFault(file: string, atBlock: boolean): Promise<void> | undefined {
+  if (fault === null || !file.includes(fault[2]!) || (fault[1] === 'pause-block') !== atBlock) return undefined;
   if (fault[1] === 'exit') process.exit(70);
-  setImmediate(() => { throw new Error(`injected fault while mapping ${file}`); });
+  if (fault[1] === 'throw') throw new Error(`injected fault while mapping ${file}`);
+  if (paused.has(file)) return undefined;
+  paused.add(file);
+  const marker = fault[3]!;
+  fs.writeFileSync(marker, file);
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      if (fs.existsSync(marker)) return;
+      clearInterval(poll);
+      resolve();
+    }, 5);
+  });
 }
 
 /** Opens the candidate (without blocking the thread) and classifies it by its magic. */
@@ -88,11 +107,15 @@ async function mapOne(request: MapRequest): Promise<void> {
         add(entry: MapEntry) {
           account.add(entry);
           block.add(entry);
-          if (++entries === 1) injectFault(request.file);
+          if (++entries === 1 && fault !== null) {
+            const pausing = injectFault(request.file, false);
+            if (pausing !== undefined) return pausing;
+          }
           if (!block.isFull) return undefined;
           hashColumns(hash, block);
           sendBlock(request.id, block);
-          return room();
+          const pausing = fault === null ? undefined : injectFault(request.file, true);
+          return pausing ?? room();
         },
         finish(): MapSummary {
           hashColumns(hash, block);

@@ -34,7 +34,12 @@ export interface StagedRange {
   lengthBytes: number;
 }
 
-const readAsync = promisify(fs.read);
+/** fs.read as a promise (looked up at each call, so that tests can watch what is read). */
+function readAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buffer, offset, length, position, (error, bytesRead) => (error === null ? resolve({ bytesRead }) : reject(error)));
+  });
+}
 const openAsync = promisify(fs.open);
 const fstatAsync = promisify(fs.fstat);
 const closeAsync = promisify(fs.close);

@@ -41,7 +41,9 @@ export function planReads(ranges: readonly FileRange[], sizeBytes: number, maxGa
     if (current !== null) {
       const currentEnd = current.offsetBytes + current.lengthBytes;
       const mergedEnd = Math.max(currentEnd, end);
-      if (range.offsetBytes - currentEnd <= maxGapBytes && (mergedEnd - current.offsetBytes <= maxReadBytes || end <= currentEnd)) {
+      // An overlapping range always joins (else its bytes would be read twice); a nearby one while the read stays small.
+      const overlaps = range.offsetBytes < currentEnd;
+      if (overlaps || (range.offsetBytes - currentEnd <= maxGapBytes && mergedEnd - current.offsetBytes <= maxReadBytes)) {
         current.lengthBytes = mergedEnd - current.offsetBytes;
         current.parts.push(range);
         continue;
