@@ -25,7 +25,7 @@ import { rootsGuard } from './backing-policy.js';
 import { type MapRequest, type MapSummary, MAX_UNACKED_BLOCKS, type WorkerMessage } from './map-protocol.js';
 
 /** Bytes of shared base images kept per worker (io/read-cache.ts). */
-const SHARED_READ_BYTES = 16 * 1024 * 1024;
+const SHARED_READ_BYTES = 8 * 1024 * 1024;
 
 const port = parentPort!;
 shareReads(SHARED_READ_BYTES);
