@@ -10,12 +10,15 @@
  * worker of its own, and a chain whose worker dies again is recorded as
  * that image's `E_INTERNAL` failure (with the cause). An abort terminates
  * the busy workers (what they mapped is dropped, as an aborted map on the
- * main thread is).
+ * main thread is). The post-scan pass asks the workers for FIEMAP extent
+ * maps too, so that those system calls wait on the storage in parallel.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type Classification, extensionFormat } from '../crawl/classify.js';
+import { ReadError } from '../errors.js';
+import type { HostExtentMap } from '../io/extents.js';
 import type { MapChainOutcome } from '../crawl/map-chain.js';
 import type { ChainLayerInfo } from '../map/image-chain.js';
 import type { EntryColumns } from '../map/entry-block.js';
@@ -77,9 +80,16 @@ function settle(task: Task, then: () => void): void {
   then();
 }
 
+/** A FIEMAP request waiting for its answer. */
+interface ExtentsTask {
+  resolve: (extents: HostExtentMap | null) => void;
+  reject: (error: unknown) => void;
+}
+
 class PoolWorker {
   readonly worker: Worker;
   readonly tasks = new Map<number, Task>();
+  readonly extents = new Map<number, ExtentsTask>();
   private ended = false;
 
   /** `dedicated`: a worker for one chain whose previous worker died (no other chain joins it). */
@@ -95,7 +105,24 @@ class PoolWorker {
     this.worker.postMessage(task.request);
   }
 
+  /** Work in flight on this worker. */
+  get load(): number {
+    return this.tasks.size + this.extents.size;
+  }
+
+  askExtents(id: number, path: string, waiter: ExtentsTask): void {
+    this.extents.set(id, waiter);
+    this.worker.postMessage({ kind: 'extents', id, path });
+  }
+
   private onMessage(message: WorkerMessage): void {
+    if (message.kind === 'extents') {
+      const waiter = this.extents.get(message.id);
+      this.extents.delete(message.id);
+      if (message.error === null) waiter?.resolve(message.extents);
+      else waiter?.reject(new ReadError(message.error.message));
+      return;
+    }
     const task = this.tasks.get(message.id);
     if (task === undefined) return;
     try {
@@ -112,8 +139,9 @@ class PoolWorker {
         if (this.dedicated) this.end();
         const { outcome, classification } = message;
         if (outcome?.kind === 'mapped') {
+          if (message.last !== null) task.current!.addColumns(message.last);
           const mapId = task.current!.finish(outcome.result.digest);
-          task.resolve({ classification, outcome: { ...outcome, result: { ...outcome.result, mapId } } });
+          task.resolve({ classification, outcome: { ...outcome, layers: task.layers, result: { ...outcome.result, mapId } } });
         } else {
           settle(task, () => task.resolve({ classification, outcome }));
         }
@@ -147,9 +175,11 @@ class PoolWorker {
     }
   }
 
-  private drain(): Task[] {
+  private drain(reason: unknown = new ReadError('extent map unknown: its map worker died')): Task[] {
     const tasks = [...this.tasks.values()];
     this.tasks.clear();
+    for (const waiter of this.extents.values()) waiter.reject(reason);
+    this.extents.clear();
     return tasks;
   }
 
@@ -163,7 +193,7 @@ class PoolWorker {
   /** Terminates the worker; its chains reject with `reason`. */
   abort(reason: unknown): void {
     this.end();
-    for (const task of this.drain()) settle(task, () => task.reject(reason));
+    for (const task of this.drain(reason)) settle(task, () => task.reject(reason));
   }
 }
 
@@ -178,20 +208,31 @@ export class MapPool {
     }, { once: true });
   }
 
+  /** The least busy shared worker, or a new one while there are fewer than `workers` and all are busy. */
+  private pick(): PoolWorker {
+    let worker: PoolWorker | undefined;
+    let shared = 0;
+    for (const candidate of this.running) {
+      if (candidate.dedicated) continue;
+      shared++;
+      if (worker === undefined || candidate.load < worker.load) worker = candidate;
+    }
+    if (worker === undefined || (worker.load > 0 && shared < this.workers)) {
+      worker = new PoolWorker(this.url, this);
+      this.running.add(worker);
+    }
+    return worker;
+  }
+
+  /** The extent map of `path` (io/extents hostExtents), computed on a worker. */
+  extents(path: string): Promise<HostExtentMap | null> {
+    return new Promise((resolve, reject) => this.pick().askExtents(this.nextId++, path, { resolve, reject }));
+  }
+
   /** Maps one chain on a worker. */
   map(request: Omit<MapRequest, 'id'>, sink: Task['sink']): Promise<PooledAudit> {
     return new Promise((resolve, reject) => {
-      let worker: PoolWorker | undefined;
-      let shared = 0;
-      for (const candidate of this.running) {
-        if (candidate.dedicated) continue;
-        shared++;
-        if (worker === undefined || candidate.tasks.size < worker.tasks.size) worker = candidate;
-      }
-      if (worker === undefined || (worker.tasks.size > 0 && shared < this.workers)) {
-        worker = new PoolWorker(this.url, this);
-        this.running.add(worker);
-      }
+      const worker = this.pick();
       worker.run({ request: { ...request, id: this.nextId++ }, sink, resolve, reject, current: null, layers: [], format: null, deaths: 0 });
     });
   }

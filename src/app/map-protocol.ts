@@ -7,8 +7,10 @@
  * MAX_UNACKED_BLOCKS per worker are in flight), and one `done` with the
  * candidate's classification (by magic, read in the worker: the file is
  * opened once) and, for an image, the outcome with the map's content hash
- * and its per-depth sums.
+ * and its per-depth sums (with the map's last block: one message less per
+ * chain, most maps being one block).
  */
+import type { HostExtentMap } from '../io/extents.js';
 import type { ChainLayerInfo } from '../map/image-chain.js';
 import type { EntryColumns } from '../map/entry-block.js';
 import type { CategoryBytes } from '../map/category-bytes.js';
@@ -33,6 +35,13 @@ export interface MapRequest {
   isRawName: boolean;
 }
 
+/** Main → worker: the extent map of a file (FIEMAP, for the post-scan pass). */
+export interface ExtentsRequest {
+  kind: 'extents';
+  id: number;
+  path: string;
+}
+
 /** Main → worker: a block was stored. */
 export interface BlockAck {
   kind: 'ack';
@@ -50,4 +59,7 @@ export interface MapSummary {
 export type WorkerMessage =
   | { kind: 'attempt'; id: number; virtualSizeBytes: number; layers: readonly ChainLayerInfo[] }
   | { kind: 'block'; id: number; columns: EntryColumns }
-  | { kind: 'done'; id: number; classification: Classification; outcome: MapChainOutcome<MapSummary> | null };
+  | { kind: 'done'; id: number; classification: Classification; outcome: MapChainOutcome<MapSummary> | null;
+      /** A mapped chain's last block (not acknowledged); its layers are the last attempt's, not repeated here. */
+      last: EntryColumns | null }
+  | { kind: 'extents'; id: number; extents: HostExtentMap | null; error: { code: string; message: string } | null };

@@ -4,7 +4,8 @@
  * sends it (several at once: while one waits on its staged reads, another
  * computes), and streams each map back in compact blocks with
  * its hash and per-depth sums (map-protocol.ts). It knows nothing of the
- * store. Test hook, after the first entry of a chain whose path contains
+ * store. It also answers the post-scan pass's FIEMAP requests (io/extents),
+ * so that those system calls wait on the storage in parallel. Test hook, after the first entry of a chain whose path contains
  * NAME: IMGAUDIT_TEST_WORKER_FAULT=exit:NAME makes the worker exit,
  * throw:NAME throws (an error no handler of the worker catches), and pause:NAME:FILE creates FILE
  * and waits until it is removed (so a test can change the image meanwhile),
@@ -17,12 +18,15 @@ import { parentPort } from 'node:worker_threads';
 import { type Classification, classifyOpened, unreadable } from '../crawl/classify.js';
 import { mapChain, openImageChain } from '../crawl/map-chain.js';
 import { ImgauditError } from '../errors.js';
+import { hostExtents } from '../io/extents.js';
 import { HostFile, shareReads } from '../io/host-file.js';
 import { ChainAccount } from '../map/chain-account.js';
 import { EntryBlock, finishHash, hashColumns } from '../map/entry-block.js';
 import type { MapEntry } from '../map/map-entry.js';
 import { rootsGuard } from './backing-policy.js';
-import { type MapRequest, type MapSummary, MAX_UNACKED_BLOCKS, type WorkerMessage } from './map-protocol.js';
+import {
+  type ExtentsRequest, type MapRequest, type MapSummary, MAX_UNACKED_BLOCKS, type WorkerMessage,
+} from './map-protocol.js';
 
 /** Bytes of shared base images kept per worker (io/read-cache.ts). */
 const SHARED_READ_BYTES = 8 * 1024 * 1024;
@@ -89,9 +93,10 @@ async function classifyRequest(request: MapRequest): Promise<{ classification: C
 async function mapOne(request: MapRequest): Promise<void> {
   const { classification, top } = await classifyRequest(request);
   if (top === null) {
-    post({ kind: 'done', id: request.id, classification, outcome: null });
+    post({ kind: 'done', id: request.id, classification, outcome: null, last: null });
     return;
   }
+  const tail: { last: ReturnType<EntryBlock['detach']> | null } = { last: null };
   const guardFile = rootsGuard(request.roots, request.followBackingOutsideRoots);
   const outcome = await mapChain<MapSummary>(request.file, {
     open: openImageChain, maxDepth: request.maxDepth, changeRetries: request.changeRetries,
@@ -120,7 +125,7 @@ async function mapOne(request: MapRequest): Promise<void> {
         finish(): MapSummary {
           hashColumns(hash, block);
           const digest = finishHash(hash, chain.virtualSizeBytes);
-          if (block.count > 0) sendBlock(request.id, block);
+          tail.last = block.count > 0 ? block.detach() : null;
           return { digest, entryCount: entries, depthTotals: account.depthTotals, unallocatedBytes: account.unallocatedBytes };
         },
         abort() {
@@ -129,10 +134,29 @@ async function mapOne(request: MapRequest): Promise<void> {
       };
     },
   });
-  post({ kind: 'done', id: request.id, classification, outcome });
+  if (outcome.kind === 'mapped') {
+    const { last } = tail;
+    post({ kind: 'done', id: request.id, classification, outcome: { ...outcome, layers: [] }, last: last?.columns ?? null }, last?.transfer ?? []);
+  } else {
+    post({ kind: 'done', id: request.id, classification, outcome, last: null });
+  }
 }
 
-port.on('message', (message: MapRequest | { kind: 'ack' }) => {
+/** FIEMAP of one file (blocking this worker, not the writer); errors go back as code and message. */
+function extentsOf(request: ExtentsRequest): void {
+  try {
+    post({ kind: 'extents', id: request.id, extents: hostExtents(request.path), error: null });
+  } catch (error) {
+    if (!(error instanceof ImgauditError)) throw error;
+    post({ kind: 'extents', id: request.id, extents: null, error: { code: error.code, message: error.message } });
+  }
+}
+
+port.on('message', (message: MapRequest | ExtentsRequest | { kind: 'ack' }) => {
+  if (message.kind === 'extents') {
+    extentsOf(message);
+    return;
+  }
   if (message.kind === 'ack') {
     unacked--;
     if (unacked < MAX_UNACKED_BLOCKS) {

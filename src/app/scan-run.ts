@@ -232,10 +232,14 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
       try {
         store.beginBatch();
         await driver.run(roots);
-        context.pool?.close();
         if (!signal.aborted) {
-          await recordLayerFigures({ store, config, runId, roots, signal, onFinding: context.onFinding });
+          const { pool } = context;
+          await recordLayerFigures({
+            store, config, runId, roots, signal, onFinding: context.onFinding,
+            ...(pool === null ? {} : { extents: (path: string) => pool.extents(path) }),
+          });
         }
+        context.pool?.close();
         store.endBatch();
       } catch (error) {
         context.pool?.close();

@@ -89,6 +89,12 @@ export class HostFile {
   /** Asynchronous reads in flight: the descriptor is closed once they are done. */
   private inflight = 0;
   private head: Buffer | null = null;
+  /**
+   * Other chains may read this file too (a backing file): its reads go
+   * through the scan's shared cache (`shareReads`). An image's own file
+   * seldom is, and copying its tables there would only make garbage.
+   */
+  private isShared = false;
   /** Tables are staged: kernel read-ahead hints would only read them twice. */
   private isStaging = false;
   /** Ranges read ahead, by offset, waiting for the read that takes them. */
@@ -114,7 +120,7 @@ export class HostFile {
    * file opened must be that (dev, ino) (the one a caller checked by its
    * real path), and is named `recordAs`.
    */
-  static open(filename: string, identity?: { recordAs: string; dev: number; ino: number }): HostFile {
+  static open(filename: string, identity?: { recordAs: string; dev: number; ino: number }, isShared = false): HostFile {
     let fd: number;
     try {
       fd = fs.openSync(filename, OPEN_FLAGS);
@@ -122,7 +128,9 @@ export class HostFile {
       throw openError(filename, error);
     }
     try {
-      return HostFile.checked(filename, fd, fs.fstatSync(fd, { bigint: true }), identity);
+      const file = HostFile.checked(filename, fd, fs.fstatSync(fd, { bigint: true }), identity);
+      file.isShared = isShared;
+      return file;
     } catch (error) {
       fs.closeSync(fd);
       throw error;
@@ -201,8 +209,9 @@ export class HostFile {
   private readFromFile(buffer: Buffer, offsetBytes: number): Buffer {
     const lengthBytes = buffer.length;
     if (offsetBytes >= this.sizeBytes) return buffer.fill(0);
-    const key = shared === null ? '' : ReadCache.key(this, offsetBytes, lengthBytes);
-    if (shared !== null && shared.get(key, buffer) !== undefined) return buffer;
+    const cache = this.isShared ? shared : null;
+    const key = cache === null ? '' : ReadCache.key(this, offsetBytes, lengthBytes);
+    if (cache !== null && cache.get(key, buffer) !== undefined) return buffer;
     const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
     let done = 0;
     while (done < wanted) {
@@ -218,7 +227,7 @@ export class HostFile {
       done += n;
     }
     if (done < lengthBytes) buffer.fill(0, done);
-    shared?.set(key, buffer);
+    cache?.set(key, buffer);
     return buffer;
   }
 
@@ -231,10 +240,11 @@ export class HostFile {
    */
   async stage(ranges: readonly StagedRange[]): Promise<void> {
     this.isStaging = true;
+    const cache = this.isShared ? shared : null;
     const wanted: StagedRange[] = [];
     for (const range of ranges) {
       if (this.staged.has(range.offsetBytes) || this.closed) continue;
-      const cached = shared?.get(ReadCache.key(this, range.offsetBytes, range.lengthBytes));
+      const cached = cache?.get(ReadCache.key(this, range.offsetBytes, range.lengthBytes));
       if (cached !== undefined) this.staged.set(range.offsetBytes, cached);
       else wanted.push(range);
     }
@@ -249,7 +259,7 @@ export class HostFile {
           // The part runs past the end of the file: the rest reads as zeroes.
           bytes = Buffer.concat([bytes, Buffer.alloc(part.lengthBytes - bytes.length)]);
         }
-        shared?.set(ReadCache.key(this, part.offsetBytes, part.lengthBytes), bytes);
+        cache?.set(ReadCache.key(this, part.offsetBytes, part.lengthBytes), bytes);
         this.staged.set(part.offsetBytes, bytes);
       }
     }));

@@ -77,7 +77,9 @@ export class OpenedFiles implements OpenContext {
       return file;
     }
     const checked = fileRole === 'image' || this.guard === undefined ? null : this.guard(name, fileRole);
-    const file = HostFile.open(name, checked === null ? undefined : { recordAs: checked.realPath, dev: checked.dev, ino: checked.ino });
+    // The image's own file is seldom read by other chains; backing files, data files and extents often are.
+    const identity = checked === null ? undefined : { recordAs: checked.realPath, dev: checked.dev, ino: checked.ino };
+    const file = HostFile.open(name, identity, fileRole !== 'image');
     this.files.push(file);
     return file;
   }
