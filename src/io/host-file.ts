@@ -44,6 +44,19 @@ const openAsync = promisify(fs.open);
 const fstatAsync = promisify(fs.fstat);
 const closeAsync = promisify(fs.close);
 
+/**
+ * How long this thread's recent synchronous reads took (a moving average,
+ * in microseconds; -1 before the first). Staging reads ahead pays where
+ * reads wait on the storage; where they come from the page cache, the hop
+ * to libuv's threads costs more than the read (map/prefetch.ts asks).
+ */
+let readMicros = -1;
+
+/** The moving average of this thread's synchronous read times, in microseconds (-1: none yet). */
+export function recentReadMicros(): number {
+  return readMicros;
+}
+
 /** Bytes shared by the chains of a scan (io/read-cache.ts); off unless `shareReads` turns it on. */
 let shared: ReadCache | null = null;
 
@@ -214,6 +227,7 @@ export class HostFile {
     if (cache !== null && cache.get(key, buffer) !== undefined) return buffer;
     const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
     let done = 0;
+    const started = process.hrtime.bigint();
     while (done < wanted) {
       let n: number;
       try {
@@ -226,6 +240,8 @@ export class HostFile {
       if (n === 0) break; // the file shrank: the rest reads as zeroes
       done += n;
     }
+    const micros = Number(process.hrtime.bigint() - started) / 1000;
+    readMicros = readMicros < 0 ? micros : readMicros * 0.75 + micros * 0.25;
     if (done < lengthBytes) buffer.fill(0, done);
     cache?.set(key, buffer);
     return buffer;

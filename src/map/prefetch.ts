@@ -7,19 +7,26 @@
  * then finds them staged. So one image costs about one round trip to the
  * storage per level of its tables, not one per table. No table is staged
  * twice, and a staged table the walk has passed without taking is dropped.
+ * Where this thread's reads come from the page cache (a read in less than
+ * 50 µs: a copy), nothing is staged: the hop to libuv's threads and back
+ * would cost more than the reads.
  */
 import type { ImageLayer, TableRead } from '../formats/types.js';
-import type { HostFile, StagedRange } from '../io/host-file.js';
+import { type HostFile, type StagedRange, recentReadMicros } from '../io/host-file.js';
 import type { PausePoint } from './map-entries.js';
 
-/** How much one chain stages ahead at most. */
+/** How much one chain stages ahead at most, and from which read time on. */
 export interface PrefetchLimits {
   maxBytes: number;
   maxReads: number;
+  /** Stage only when this thread's recent synchronous reads took at least this long (µs). */
+  stageAboveMicros: number;
 }
 
 /** 8 MiB or 128 tables ahead per chain: one round trip covers ~40 scattered L2 tables, memory stays small. */
-export const DEFAULT_PREFETCH_LIMITS: PrefetchLimits = { maxBytes: 8 * 1024 * 1024, maxReads: 128 };
+export const DEFAULT_PREFETCH_LIMITS: PrefetchLimits = { maxBytes: 8 * 1024 * 1024, maxReads: 128, stageAboveMicros: 50 };
+
+
 
 interface Source {
   tables: Iterator<TableRead>;
@@ -42,6 +49,9 @@ export class ChainPrefetch {
       const tables = layer.tableReads(fromBytes, toBytes)[Symbol.iterator]();
       this.sources.push({ tables, next: undefined });
     }
+    // Reads already taken from the page cache (the layers' own tables): walk without staging.
+    const micros = recentReadMicros();
+    if (micros >= 0 && micros < limits.stageAboveMicros) this.sources.length = 0;
     for (const source of this.sources) source.next = this.take(source);
     this.pause = { atBytes: this.sources.some((s) => s.next !== undefined) ? fromBytes : Infinity };
   }

@@ -143,7 +143,7 @@ describe('staging a chain walk', () => {
     const got: unknown[] = [];
     try {
       // Small windows: the walk pauses and stages many times.
-      await chain.forEachEmitted({}, (emitted) => { got.push({ ...emitted.entry }); }, { maxReads: 7, maxBytes: 5 * 4096 });
+      await chain.forEachEmitted({}, (emitted) => { got.push({ ...emitted.entry }); }, { maxReads: 7, maxBytes: 5 * 4096, stageAboveMicros: 0 });
     } finally {
       chain.close();
     }
