@@ -68,13 +68,14 @@ function buildEstate(root: string, rng: Rng): void {
 }
 
 type Row = Record<string, unknown>;
+type Contents = Record<'run' | 'images' | 'layers' | 'chainFindings' | 'runFindings' | 'depths' | 'allocations' | 'sharings', Row[]>;
 
 /**
  * Everything run `runId` stores, keyed by paths and content (never by row
  * ids or the chain keys made of them, which depend on the order chains
  * finish in).
  */
-function runContents(db: Database.Database, runId: number): Record<string, Row[]> {
+function runContents(db: Database.Database, runId: number): Contents {
   const all = (sql: string): Row[] => db.prepare(sql).all(runId) as Row[];
   const mapOf = `(SELECT m.hash || ':' || m.entry_count || ':' || (SELECT group_concat(e.start_bytes || '/' || e.length_bytes || '/'
     || e.depth || '/' || e.flags || '/' || ifnull(e.offset_bytes, '-'), ' ') FROM map_entries e WHERE e.map_id = m.id) FROM maps m WHERE m.id = c.map_id)`;
@@ -106,7 +107,7 @@ function runContents(db: Database.Database, runId: number): Record<string, Row[]
   };
 }
 
-const contentsOf = (db: string, runId = 1): Record<string, Row[]> => readDb(db, (d) => runContents(d, runId));
+const contentsOf = (db: string, runId = 1): Contents => readDb(db, (d) => runContents(d, runId));
 
 describe.skipIf(!hasQemu)('parallel scan (e2e)', () => {
   const roots: string[] = [];
@@ -154,7 +155,7 @@ describe.skipIf(!hasQemu)('parallel scan (e2e)', () => {
     expect(String(row.error_message)).toMatch(kind === 'exit' ? /map worker exited \(status 70\)/ : /map worker failed: injected fault/);
     expect(got.run[0]!.status).toBe('complete');
     // Every other image is stored as by a clean scan.
-    const others = (c: Record<string, Row[]>): Row[] => c.images.filter((image) => image.path !== victim);
+    const others = (c: Contents): Row[] => c.images.filter((image) => image.path !== victim);
     expect(others(got)).toEqual(others(want));
     readDb(db, (d) => expect(d.prepare('SELECT count(*) FROM maps WHERE hash IS NULL').pluck().get()).toBe(0));
     // The next scan maps it (a failed chain is never reused).
