@@ -3,6 +3,7 @@
  * (GNU getopt); every other command goes through yargs. Handlers return an
  * exit status; nothing below the CLI layer prints or exits.
  */
+import { toolVersion } from '../app/tool-version.js';
 import { UsageError } from '../errors.js';
 import { writeStderr } from './output.js';
 
@@ -23,7 +24,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(toolVersion())
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
       throw error ?? new UsageError(message);
