@@ -199,11 +199,12 @@ async function classifyAndMap(context: AuditContext, candidate: Candidate): Prom
 export async function auditImage(context: AuditContext, candidate: Candidate): Promise<AuditResult> {
   const reused = tryReuse(context, candidate);
   if (reused !== null) return reused;
+  // Who holds the image open (QEMU's lock bytes, read from /proc/locks; no lock is taken), as the audit
+  // starts (the worker classifies and maps next); never a reason to skip it.
+  const inUse = imageInUse(candidate.path);
   const { classification, outcome } = await classifyAndMap(context, candidate);
   if (classification.kind === 'not-image' || classification.kind === 'unknown') return skip(context, candidate, classification);
   if (outcome === null) return { kind: 'skipped' }; // only a file that is no image has no outcome
-  // Who holds the image open (QEMU's lock bytes, read from /proc/locks; no lock is taken); never a reason to skip it.
-  const inUse = imageInUse(candidate.path);
   let top: LayerRecord | null = null;
   if (outcome.kind === 'failed' && outcome.layers.length === 0) {
     top = statOnlyLayer(candidate.path, classification.kind === 'image' ? classification.format : 'unknown');
