@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['map-bench.mjs', 'scan-bench.mjs', 'crawl-bench.mjs', 'report-bench.mjs', 'central-bench.mjs'];
+const BENCHES = ['map-bench.mjs', 'scan-bench.mjs', 'crawl-bench.mjs', 'storage-bench.mjs', 'report-bench.mjs', 'central-bench.mjs'];
 
 let status = 0;
 for (const name of BENCHES) {

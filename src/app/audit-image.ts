@@ -11,10 +11,11 @@ import { type ChainOpener, type EntrySink, type MapChainOutcome, mapChain } from
 import type { ChainLayerInfo } from '../map/image-chain.js';
 import type { MapEntry } from '../map/map-entry.js';
 import type { FileGuard } from '../map/opened-files.js';
-import type { ChainRecord, FindingRecord, ImageChange, LayerRecord } from '../store/records.js';
+import type { ChainRecord, DepthTotals, FindingRecord, ImageChange, LayerRecord } from '../store/records.js';
 import type { ScanStore } from '../store/scan-store.js';
 import { type InUse, imageInUse } from '../io/qemu-locks.js';
-import { ChainAccount } from './accounting.js';
+import { ChainAccount } from '../map/chain-account.js';
+import type { MapPool } from './map-pool.js';
 import {
   formatMismatchFinding, inUseFinding, layerFindings, mappingErrorFinding, notAnImageFinding, unreadableCandidateFinding,
   unstableFinding,
@@ -42,6 +43,10 @@ export interface AuditContext {
   onFinding: (path: string, finding: FindingRecord) => void;
   /** Stats of backing files, shared by the chains of this scan. */
   backingStats: StatCache;
+  /** Map workers; chains are mapped on the main thread without them. */
+  pool: MapPool | null;
+  /** The run's roots (the workers rebuild the backing policy from them). */
+  roots: readonly string[];
 }
 
 /** What auditing one candidate came to. */
@@ -51,7 +56,8 @@ export type AuditResult =
 
 interface MappedResult {
   mapId: number;
-  account: ChainAccount;
+  depthTotals: DepthTotals[];
+  unallocatedBytes: number;
 }
 
 function mapSink(context: AuditContext, layers: readonly ChainLayerInfo[], virtualSizeBytes: number): EntrySink<MappedResult> {
@@ -62,7 +68,7 @@ function mapSink(context: AuditContext, layers: readonly ChainLayerInfo[], virtu
       account.add(entry);
       builder.add(entry);
     },
-    finish: () => ({ mapId: builder.finish(), account }),
+    finish: () => ({ mapId: builder.finish(), depthTotals: account.depthTotals, unallocatedBytes: account.unallocatedBytes }),
     abort: () => builder.abort(),
   };
 }
@@ -73,10 +79,10 @@ function layerRecord(layer: ChainLayerInfo): LayerRecord {
 
 function chainRecord(outcome: MapChainOutcome<MappedResult>, top: LayerRecord | null, findings: FindingRecord[]): ChainRecord {
   if (outcome.kind === 'mapped') {
-    const { account, mapId } = outcome.result;
+    const { depthTotals, unallocatedBytes, mapId } = outcome.result;
     return {
       layers: outcome.layers.map(layerRecord), mapId, virtualSizeBytes: outcome.virtualSizeBytes,
-      unallocatedBytes: account.unallocatedBytes, depthTotals: account.depthTotals, error: null, findings,
+      unallocatedBytes, depthTotals, error: null, findings,
     };
   }
   const layers = outcome.layers.length > 0 ? outcome.layers.map(layerRecord) : top === null ? [] : [top];
@@ -164,15 +170,43 @@ function mapOrFail(context: AuditContext, candidate: Candidate, classification: 
   });
 }
 
+/** Classifies the candidate and maps it when it is an image: on a map worker, or on this thread. */
+async function classifyAndMap(context: AuditContext, candidate: Candidate): Promise<{
+  classification: Classification; outcome: MapChainOutcome<MappedResult> | null;
+}> {
+  if (context.pool === null) {
+    const classification = classify(candidate.path, candidate.relativePath, context.isRawName);
+    if (classification.kind === 'not-image' || classification.kind === 'unknown') return { classification, outcome: null };
+    return { classification, outcome: await mapOrFail(context, candidate, classification) };
+  }
+  const audit = await context.pool.map({
+    kind: 'map', file: candidate.path, maxDepth: context.config.maxChainDepth, changeRetries: context.config.changeRetries,
+    roots: context.roots, followBackingOutsideRoots: context.config.followBackingOutsideRoots,
+    isRawName: context.isRawName(candidate.relativePath),
+  }, (virtualSizeBytes) => {
+    const builder = context.store.maps.begin(virtualSizeBytes);
+    return {
+      addColumns: (columns) => builder.addColumns(columns),
+      finish: (digest) => builder.finish(digest),
+      abort: () => builder.abort(),
+    };
+  });
+  const { classification } = audit;
+  if (classification.kind !== 'unreadable') return audit;
+  const { code, message } = classification;
+  return { classification, outcome: { kind: 'failed', layers: [], code, message, errno: null, depth: 0 } };
+}
+
 /** Audits one candidate. Throws only the signal's reason and store errors. */
 export async function auditImage(context: AuditContext, candidate: Candidate): Promise<AuditResult> {
   const reused = tryReuse(context, candidate);
   if (reused !== null) return reused;
-  const classification = classify(candidate.path, candidate.relativePath, context.isRawName);
-  if (classification.kind === 'not-image' || classification.kind === 'unknown') return skip(context, candidate, classification);
-  // Who holds the image open (QEMU's lock bytes, read from /proc/locks; no lock is taken); never a reason to skip it.
+  // Who holds the image open (QEMU's lock bytes, read from /proc/locks; no lock is taken), as the audit
+  // starts (the worker classifies and maps next); never a reason to skip it.
   const inUse = imageInUse(candidate.path);
-  const outcome = await mapOrFail(context, candidate, classification);
+  const { classification, outcome } = await classifyAndMap(context, candidate);
+  if (classification.kind === 'not-image' || classification.kind === 'unknown') return skip(context, candidate, classification);
+  if (outcome === null) return { kind: 'skipped' }; // only a file that is no image has no outcome
   let top: LayerRecord | null = null;
   if (outcome.kind === 'failed' && outcome.layers.length === 0) {
     top = statOnlyLayer(candidate.path, classification.kind === 'image' ? classification.format : 'unknown');

@@ -4,6 +4,7 @@
  * E_LAYER_FIGURES findings, a bounded memo, and which errors stop the pass.
  */
 import type { ScanConfig } from '../config/config.js';
+import type { HostExtentMap } from '../io/extents.js';
 import { isSqliteError } from '../store/db.js';
 import type { LayerRepo } from '../store/layer-repo.js';
 import type { FindingRecord } from '../store/records.js';
@@ -30,6 +31,8 @@ export interface LayerFiguresContext {
   roots: readonly string[];
   signal: AbortSignal;
   onFinding: (path: string, finding: FindingRecord) => void;
+  /** FIEMAP extent maps computed elsewhere (the scan's map workers); io/extents on this thread without it. */
+  extents?: (path: string) => Promise<HostExtentMap | null>;
 }
 
 /** What one pass computed (an unchanged re-scan computes nothing). */

@@ -4,7 +4,9 @@
  * file as the top of its own chain (its present depth-0 entries), or else
  * from a map of the layer alone, stored like any map (under the limiter,
  * yielding to the event loop); true allocation from the file system's
- * extent map (FIEMAP: unwritten extents hold space, holes do not).
+ * extent map (FIEMAP: unwritten extents hold space, holes do not), asked
+ * of the scan's map workers when there are some, so that files are
+ * measured in parallel.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isSameFile, statIdentity } from '../crawl/file-identity.js';
@@ -63,7 +65,7 @@ class OwnAllocations {
         mapId = await this.mapAlone(file);
         if (mapId === null) return;
       }
-      this.measure(file, mapId);
+      await this.measure(file, mapId);
     } catch (error) {
       if (isAbort(error, signal)) return;
       if (isSqliteError(error)) throw error;
@@ -109,7 +111,7 @@ class OwnAllocations {
   }
 
   /** Own and true allocation of a file state from map `mapId`'s present depth-0 entries. */
-  private measure(file: PendingFile, mapId: number): void {
+  private async measure(file: PendingFile, mapId: number): Promise<void> {
     const { reader } = this.pass.repo;
     const isRaw = file.format === 'raw';
     const own = this.ownMemo.get(`${mapId}:${isRaw}`, () => this.pass.c.ownAllocation(reader.entries(mapId, 'own'), isRaw));
@@ -118,7 +120,9 @@ class OwnAllocations {
     try {
       // The extents must be those of the state the map describes: the file still has the identity
       // recorded when it was mapped (ctime only grows, so it had it all along).
-      const found = this.pass.c.hostExtents(file.path);
+      // No entry iterator is open across this wait (other files' steps run meanwhile).
+      const { extents: elsewhere } = this.pass.context;
+      const found = elsewhere === undefined ? this.pass.c.hostExtents(file.path) : await elsewhere(file.path);
       if (found !== null && isCurrent(file)) extents = found;
     } catch (error) {
       if (isRunLevel(error, this.pass.context.signal) || !(error instanceof ImgauditError)) throw error;

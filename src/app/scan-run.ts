@@ -24,6 +24,7 @@ import { ScanLock } from '../store/scan-lock.js';
 import { ScanStore } from '../store/scan-store.js';
 import { type AuditContext, auditImage } from './audit-image.js';
 import { rootsGuard } from './backing-policy.js';
+import { MapPool, builtWorker } from './map-pool.js';
 import { ExtentSieve } from './extent-sieve.js';
 import { recordLayerFigures } from './layer-figures.js';
 import type { ScanEvent, ScanProgress, ScanSummary } from './scan-events.js';
@@ -39,8 +40,10 @@ export interface ScanOptions {
   /** Aborting stops dispatching; what is done is committed and the run is `interrupted`. */
   signal: AbortSignal;
   onEvent?: (event: ScanEvent) => void;
-  /** Chain opener (tests count or perturb opens through it). */
+  /** Chain opener (tests count or perturb opens through it); chains are then mapped on the main thread. */
   open?: ChainOpener;
+  /** The map worker script (default: the built one next to this module), or null to map on the main thread. */
+  workers?: URL | null;
 }
 
 /**
@@ -61,6 +64,13 @@ function fingerprintOf(config: ScanConfig, roots: readonly string[]): string {
 /** The configuration as a run stores it: a central store's URL without its password. */
 function storedConfig(config: ScanConfig): ScanConfig {
   return config.push.database === null ? config : { ...config, push: { ...config.push, database: redactUrl(config.push.database) } };
+}
+
+/** Worker threads for `concurrency` chains in flight. */
+function mapWorkers(concurrency: number): number {
+  const forced = Number(process.env.IMGAUDIT_MAP_WORKERS);
+  if (Number.isInteger(forced) && forced > 0) return Math.min(concurrency, forced);
+  return Math.min(concurrency, os.availableParallelism());
 }
 
 function isAbort(error: unknown, signal: AbortSignal): boolean {
@@ -208,6 +218,8 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
         guardFile: rootsGuard(roots, config.followBackingOutsideRoots),
         onFinding: (path, finding) => options.onEvent?.({ kind: 'finding', path, finding }),
         backingStats: new StatCache(),
+        roots,
+        pool: null,
       };
       for (const { root, under } of nestedRoots(config.roots)) {
         const finding: FindingRecord = { code: 'E_ROOT_IGNORED', severity: 'info', depth: null,
@@ -215,15 +227,24 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
         store.runs.addFinding(runId, root, finding);
         context.onFinding(root, finding);
       }
+      // Chains are mapped on worker threads, unless a test injects an opener or runs from sources.
+      const workerUrl = options.open === undefined ? (options.workers === undefined ? builtWorker() : options.workers) : null;
+      if (workerUrl !== null) context.pool = new MapPool(mapWorkers(config.concurrency), workerUrl, signal);
       const driver = new ScanDriver(options, context);
       try {
         store.beginBatch();
         await driver.run(roots);
         if (!signal.aborted) {
-          await recordLayerFigures({ store, config, runId, roots, signal, onFinding: context.onFinding });
+          const { pool } = context;
+          await recordLayerFigures({
+            store, config, runId, roots, signal, onFinding: context.onFinding,
+            ...(pool === null ? {} : { extents: (path: string) => pool.extents(path) }),
+          });
         }
+        context.pool?.close();
         store.endBatch();
       } catch (error) {
+        context.pool?.close();
         try {
           store.runs.end(runId, 'failed', new Date(), driver.readCounters);
         } catch {
@@ -231,6 +252,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
         }
         throw error;
       }
+      context.pool?.close();
       const status = signal.aborted ? 'interrupted' : driver.hasGaps ? 'failed' : 'complete';
       store.runs.end(runId, status, new Date(), driver.readCounters);
       if (status === 'complete') applyRetention(store, config);

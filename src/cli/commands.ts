@@ -1,13 +1,10 @@
-/** The yargs commands besides `map`, each in its own module. */
+/**
+ * The yargs commands besides `map`, each in its own module, loaded on
+ * demand: a command line naming one loads that module only (its store,
+ * report or scan code with it), so `imgaudit runs` does not pay for
+ * loading the scanner. Help without a command loads them all.
+ */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { checkCommand } from './commands/check.js';
-import { diffCommand } from './commands/diff.js';
-import { pruneCommand } from './commands/prune.js';
-import { pushCommand } from './commands/push.js';
-import { queryCommand } from './commands/query.js';
-import { reportCommand } from './commands/report.js';
-import { runsCommand } from './commands/runs.js';
-import { scanCommand } from './commands/scan.js';
 
 export interface CliCommand {
   command: string;
@@ -17,6 +14,21 @@ export interface CliCommand {
   run: (argv: ArgumentsCamelCase) => Promise<number>;
 }
 
-export const COMMANDS: CliCommand[] = [
-  scanCommand, reportCommand, diffCommand, runsCommand, checkCommand, queryCommand, pruneCommand, pushCommand,
-];
+/** Each command's module, by the name it is invoked with, in help order. */
+export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CliCommand>>> = {
+  scan: async () => (await import('./commands/scan.js')).scanCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  diff: async () => (await import('./commands/diff.js')).diffCommand,
+  runs: async () => (await import('./commands/runs.js')).runsCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
+  query: async () => (await import('./commands/query.js')).queryCommand,
+  prune: async () => (await import('./commands/prune.js')).pruneCommand,
+  push: async () => (await import('./commands/push.js')).pushCommand,
+};
+
+/** The commands `args` needs: the one it names, or all of them (help, an unknown name). */
+export async function commandsFor(args: readonly string[]): Promise<CliCommand[]> {
+  const named = Object.hasOwn(COMMAND_LOADERS, args[0] ?? '') ? COMMAND_LOADERS[args[0]!] : undefined;
+  if (named !== undefined) return [await named()];
+  return Promise.all(Object.values(COMMAND_LOADERS).map((load) => load()));
+}

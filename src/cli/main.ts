@@ -3,6 +3,7 @@
  * (GNU getopt); every other command goes through yargs. Handlers return an
  * exit status; nothing below the CLI layer prints or exits.
  */
+import { toolVersion } from '../app/tool-version.js';
 import { UsageError } from '../errors.js';
 import { writeStderr } from './output.js';
 
@@ -11,7 +12,8 @@ export async function main(args: readonly string[]): Promise<number> {
   if (args[0] === 'map') return (await import('./map/map-command.js')).runMap(args.slice(1));
   const { default: yargs } = await import('yargs');
   const { hideBin } = await import('yargs/helpers');
-  const { COMMANDS } = await import('./commands.js');
+  const { commandsFor } = await import('./commands.js');
+  const commands = await commandsFor(args);
   let status = 0;
   const parser = yargs(hideBin(['node', 'imgaudit', ...args]))
     .scriptName('imgaudit')
@@ -22,12 +24,12 @@ export async function main(args: readonly string[]): Promise<number> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(toolVersion())
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });
-  for (const command of COMMANDS) {
+  for (const command of commands) {
     parser.command({
       ...command,
       handler: async (argv) => {

@@ -8,6 +8,8 @@
  */
 import path from 'node:path';
 import { ImgauditError } from '../errors.js';
+import { detectFormatOf } from '../formats/registry.js';
+import type { HostFile } from '../io/host-file.js';
 import { detectFormat } from '../map/detect.js';
 
 /** The format a file's extension promises, for the mismatch finding (`.img` promises nothing). */
@@ -36,9 +38,35 @@ export function classify(file: string, relativePath: string, isRawName: (relativ
     format = detectFormat(file);
   } catch (error) {
     if (!(error instanceof ImgauditError)) throw error;
-    const isNamedLikeImage = promised !== null || isRawName(relativePath);
-    return { kind: isNamedLikeImage ? 'unreadable' : 'unknown', code: error.code, message: error.message };
+    return unreadable(file, isRawName(relativePath), error);
   }
-  if (format === 'raw' && !isRawName(relativePath)) return { kind: 'not-image', extensionFormat: promised };
+  return byFormat(format, promised, () => isRawName(relativePath));
+}
+
+/**
+ * A candidate that cannot be read: a failed image when named like one
+ * (its extension promises a format, or it matches the raw patterns),
+ * otherwise `unknown` (a warning: content-based discovery meets logs too).
+ */
+export function unreadable(file: string, isRawName: boolean, error: ImgauditError): Classification {
+  const isNamedLikeImage = extensionFormat(file) !== null || isRawName;
+  return { kind: isNamedLikeImage ? 'unreadable' : 'unknown', code: error.code, message: error.message };
+}
+
+function byFormat(format: string, promised: string | null, isRawName: () => boolean): Classification {
+  if (format === 'raw' && !isRawName()) return { kind: 'not-image', extensionFormat: promised };
   return { kind: 'image', format, extensionFormat: promised };
+}
+
+/** `classify` over a file already opened (its head read); `isRawName` said by the caller. */
+export function classifyOpened(file: HostFile, isRawName: boolean): Classification {
+  const promised = extensionFormat(file.filename);
+  let format: string;
+  try {
+    format = detectFormatOf(file, file.filename);
+  } catch (error) {
+    if (!(error instanceof ImgauditError)) throw error;
+    return unreadable(file.filename, isRawName, error);
+  }
+  return byFormat(format, promised, () => isRawName);
 }

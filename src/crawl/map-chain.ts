@@ -7,9 +7,10 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ImgauditError } from '../errors.js';
-import type { ImageLayer } from '../formats/types.js';
+import type { HostFile } from '../io/host-file.js';
 import type { OpenChainOptions } from '../map/chain.js';
 import { type ChainLayerInfo, type FileIdentity, ImageChain, describeLayer } from '../map/image-chain.js';
+import type { EmittedEntry, MapRangeOptions } from '../map/map-entries.js';
 import type { MapEntry } from '../map/map-entry.js';
 import type { FileGuard } from '../map/opened-files.js';
 import { areAllUnchanged } from './file-identity.js';
@@ -19,6 +20,8 @@ export interface ChainHandle {
   readonly layers: readonly ChainLayerInfo[];
   readonly virtualSizeBytes: number;
   entriesSync(): Iterable<MapEntry>;
+  /** The entries with the tables staged ahead (ImageChain); test doubles may leave it out. */
+  forEachEmitted?(range: MapRangeOptions, onEntry: (emitted: EmittedEntry) => void | Promise<void>): Promise<void>;
   close(): void;
 }
 
@@ -30,7 +33,8 @@ export const openImageChain: ChainOpener = (filename, options) => ImageChain.ope
 
 /** Where a chain's entries go: `finish` after the last entry, `abort` to drop them. */
 export interface EntrySink<T> {
-  add(entry: MapEntry): void;
+  /** Takes one entry; a promise makes the walk wait (backpressure). */
+  add(entry: MapEntry): void | Promise<void>;
   finish(): T;
   abort(): void;
 }
@@ -46,6 +50,11 @@ export interface MapChainOptions<T> {
   guardFile?: FileGuard;
   /** A fresh sink for one attempt. */
   sink(chain: ChainHandle): EntrySink<T>;
+  /**
+   * Opens the top image's file without blocking the thread (before each
+   * attempt; `open` then adopts it). Optional: `open` opens it otherwise.
+   */
+  openTop?(attempt: number): Promise<HostFile>;
 }
 
 /** A mapped chain (with the sink's result), or why it could not be mapped. */
@@ -74,13 +83,63 @@ function chainFiles(layers: readonly ChainLayerInfo[]): FileIdentity[] {
   return layers.flatMap((layer) => [layer.file, ...layer.extraFiles]);
 }
 
+/** Thrown through the walk around an error of the sink, so that it is not taken for the image's. */
+class SinkFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * Feeds the chain's entries to the sink, yielding to the event loop now and
+ * then. Returns the image's error, if reading failed; throws the sink's
+ * errors and the signal's reason.
+ */
+async function walk<T>(chain: ChainHandle, sink: EntrySink<T>, signal: AbortSignal): Promise<{ error: unknown } | null> {
+  let n = 0;
+  const onEntry = (entry: MapEntry): void | Promise<void> => {
+    let pending: void | Promise<void>;
+    try {
+      pending = sink.add(entry);
+    } catch (error) {
+      throw new SinkFailure(error);
+    }
+    if (pending !== undefined) return pending.catch((error: unknown) => { throw new SinkFailure(error); });
+    if (++n % ENTRIES_PER_TURN === 0) {
+      return yieldToEventLoop().then(() => signal.throwIfAborted());
+    }
+  };
+  try {
+    if (chain.forEachEmitted !== undefined) {
+      await chain.forEachEmitted({}, (emitted) => onEntry(emitted.entry));
+    } else {
+      for (const entry of chain.entriesSync()) {
+        const pending = onEntry(entry);
+        if (pending !== undefined) await pending;
+      }
+    }
+    return null;
+  } catch (error) {
+    if (error instanceof SinkFailure) throw error.error;
+    if (signal.aborted && error === signal.reason) throw error;
+    return { error };
+  }
+}
+
 /** Maps the chain whose top is `file`. Throws only the signal's reason and sink errors. */
 export async function mapChain<T>(file: string, options: MapChainOptions<T>): Promise<MapChainOutcome<T>> {
   for (let attempt = 1; ; attempt++) {
     const seen: ChainLayerInfo[] = [];
     let chain: ChainHandle;
     try {
+      let topFile: HostFile | undefined;
+      try {
+        topFile = options.openTop === undefined ? undefined : await options.openTop(attempt);
+      } catch (error) {
+        // The message openChain would have given ("Could not open 'top': Could not open 'top': ...").
+        if (error instanceof ImgauditError) error.message = `Could not open '${file}': ${error.message}`;
+        throw error;
+      }
       chain = options.open(file, {
+        ...(topFile === undefined ? {} : { topFile }),
         maxDepth: options.maxDepth,
         dataFileFromImageDir: true,
         checkBacking: (_resolved, overlay) => {
@@ -93,21 +152,10 @@ export async function mapChain<T>(file: string, options: MapChainOptions<T>): Pr
     }
     const sink = options.sink(chain);
     try {
-      const entries = chain.entriesSync()[Symbol.iterator]();
-      for (let n = 1; ; n++) {
-        let next: IteratorResult<MapEntry>;
-        try {
-          next = entries.next();
-        } catch (error) {
-          sink.abort();
-          return { kind: 'failed', layers: chain.layers, ...failure(error), depth: null };
-        }
-        if (next.done === true) break;
-        sink.add(next.value);
-        if (n % ENTRIES_PER_TURN === 0) {
-          await yieldToEventLoop();
-          options.signal.throwIfAborted();
-        }
+      const failed = await walk(chain, sink, options.signal);
+      if (failed !== null) {
+        sink.abort();
+        return { kind: 'failed', layers: chain.layers, ...failure(failed.error), depth: null };
       }
       const isStable = areAllUnchanged(chainFiles(chain.layers));
       if (!isStable && attempt <= options.changeRetries) {

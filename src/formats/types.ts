@@ -31,6 +31,16 @@ export interface LayerStatus {
   compressed?: boolean;
 }
 
+/** A metadata table a map will read, with the guest range it describes. */
+export interface TableRead {
+  file: HostFile;
+  offsetBytes: number;
+  lengthBytes: number;
+  /** Guest bytes [guestStartBytes, guestEndBytes) whose status the table holds. */
+  guestStartBytes: number;
+  guestEndBytes: number;
+}
+
 /** How an overlay names its backing file, as stored in the image. */
 export interface BackingReference {
   /** The name exactly as stored (not resolved). */
@@ -88,6 +98,14 @@ export interface ImageLayer {
   blockStatus(offsetBytes: number, lengthBytes: number): LayerStatus;
   /** Files this layer holds open besides `file` (data files, extents). */
   readonly extraFiles: readonly HostFile[];
+  /**
+   * The metadata tables (L2 tables, grain tables...) that block status over
+   * guest bytes [fromBytes, toBytes) reads, in guest order, as the layer's
+   * top-level table (L1, grain directory) names them. Optional: without it,
+   * tables are read as the map walks; with it, the map stages them ahead
+   * (HostFile.stage), so reads wait on the storage together, not in turn.
+   */
+  tableReads?(fromBytes: number, toBytes: number): Iterable<TableRead>;
 }
 
 /** What a format needs to open a layer. */

@@ -2,10 +2,17 @@
  * A host file opened read-only: the protocol layer under every format.
  * Reads past the end return zeroes (as QEMU's block layer does), and
  * `blockStatus` reproduces QEMU's file-posix answer from SEEK_DATA/SEEK_HOLE.
+ * The synchronous reads the formats make are served, in this order, from
+ * ranges staged ahead (`stage`: read together, asynchronously, taken once),
+ * from the file's head (its first HEAD_BYTES, read once: the probe and the
+ * header fields that follow are one read, not ten), or from the file.
  */
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 import { ImageOpenError, ReadError } from '../errors.js';
 import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-addon.js';
+import { ReadCache } from './read-cache.js';
+import { planReads } from './read-plan.js';
 import { strerror } from './strerror.js';
 
 /** What the host file system says about a range (protocol-level block status). */
@@ -16,6 +23,61 @@ export interface HostStatus {
   zero: boolean;
   /** The answer reaches the end of the file (BDRV_BLOCK_EOF). */
   eof: boolean;
+}
+
+/** The head of a file that small reads near offset 0 are served from. */
+export const HEAD_BYTES = 4096;
+
+/** A range to read ahead of the synchronous code that will ask for it. */
+export interface StagedRange {
+  offsetBytes: number;
+  lengthBytes: number;
+}
+
+/** fs.read as a promise (looked up at each call, so that tests can watch what is read). */
+function readAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buffer, offset, length, position, (error, bytesRead) => (error === null ? resolve({ bytesRead }) : reject(error)));
+  });
+}
+const openAsync = promisify(fs.open);
+const fstatAsync = promisify(fs.fstat);
+const closeAsync = promisify(fs.close);
+
+/**
+ * How long this thread's recent synchronous reads took (a moving average,
+ * in microseconds; -1 before the first). Staging reads ahead pays where
+ * reads wait on the storage; where they come from the page cache, the hop
+ * to libuv's threads costs more than the read (map/prefetch.ts asks).
+ */
+let readMicros = -1;
+
+/** The moving average of this thread's synchronous read times, in microseconds (-1: none yet). */
+export function recentReadMicros(): number {
+  return readMicros;
+}
+
+/** Bytes shared by the chains of a scan (io/read-cache.ts); off unless `shareReads` turns it on. */
+let shared: ReadCache | null = null;
+
+/**
+ * Keeps up to `budgetBytes` of what this thread reads, for other chains
+ * that read the same unchanged files (a scan's map workers turn it on).
+ */
+export function shareReads(budgetBytes: number): void {
+  shared = new ReadCache(budgetBytes);
+}
+
+/** Counts of what reached the file (tests prove that no byte is read twice). */
+export interface ReadCounts {
+  reads: number;
+  bytes: number;
+}
+
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+
+function openError(filename: string, error: unknown): ImageOpenError {
+  return new ImageOpenError(`Could not open '${filename}': ${strerror(error)}`, 'E_OPEN', { cause: error });
 }
 
 export class HostFile {
@@ -37,6 +99,21 @@ export class HostFile {
   private dataStart = -1;
   private dataEnd = -1;
   private closed = false;
+  /** Asynchronous reads in flight: the descriptor is closed once they are done. */
+  private inflight = 0;
+  private head: Buffer | null = null;
+  /**
+   * Other chains may read this file too (a backing file): its reads go
+   * through the scan's shared cache (`shareReads`). An image's own file
+   * seldom is, and copying its tables there would only make garbage.
+   */
+  private isShared = false;
+  /** Tables are staged: kernel read-ahead hints would only read them twice. */
+  private isStaging = false;
+  /** Ranges read ahead, by offset, waiting for the read that takes them. */
+  private readonly staged = new Map<number, Buffer>();
+  /** What reached the file so far. */
+  readonly counts: ReadCounts = { reads: 0, bytes: 0 };
 
   private constructor(filename: string, fd: number, stat: fs.BigIntStats) {
     this.filename = filename;
@@ -56,23 +133,17 @@ export class HostFile {
    * file opened must be that (dev, ino) (the one a caller checked by its
    * real path), and is named `recordAs`.
    */
-  static open(filename: string, identity?: { recordAs: string; dev: number; ino: number }): HostFile {
+  static open(filename: string, identity?: { recordAs: string; dev: number; ino: number }, isShared = false): HostFile {
     let fd: number;
     try {
-      fd = fs.openSync(filename, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      fd = fs.openSync(filename, OPEN_FLAGS);
     } catch (error) {
-      throw new ImageOpenError(`Could not open '${filename}': ${strerror(error)}`, 'E_OPEN', { cause: error });
+      throw openError(filename, error);
     }
     try {
-      const stat = fs.fstatSync(fd, { bigint: true });
-      if (!stat.isFile()) {
-        throw new ImageOpenError(`'file' driver requires '${filename}' to be a regular file`, 'E_NOT_REGULAR');
-      }
-      if (identity === undefined) return new HostFile(filename, fd, stat);
-      if (Number(stat.dev) !== identity.dev || Number(stat.ino) !== identity.ino) {
-        throw new ImageOpenError(`Could not open '${filename}': it was replaced while it was opened`, 'E_OPEN');
-      }
-      return new HostFile(identity.recordAs, fd, stat);
+      const file = HostFile.checked(filename, fd, fs.fstatSync(fd, { bigint: true }), identity);
+      file.isShared = isShared;
+      return file;
     } catch (error) {
       fs.closeSync(fd);
       throw error;
@@ -80,19 +151,83 @@ export class HostFile {
   }
 
   /**
+   * `open` without blocking the thread, with the file's head read too: the
+   * scan's workers open many files at once where each open and read waits
+   * on the storage.
+   */
+  static async openAsync(filename: string): Promise<HostFile> {
+    let fd: number;
+    try {
+      fd = await openAsync(filename, OPEN_FLAGS);
+    } catch (error) {
+      throw openError(filename, error);
+    }
+    let file: HostFile;
+    try {
+      file = HostFile.checked(filename, fd, await fstatAsync(fd, { bigint: true }));
+    } catch (error) {
+      await closeAsync(fd);
+      throw error;
+    }
+    await file.stage([{ offsetBytes: 0, lengthBytes: HEAD_BYTES }]);
+    const head = file.staged.get(0);
+    if (head !== undefined) {
+      file.staged.delete(0);
+      file.head = head;
+    }
+    return file;
+  }
+
+  private static checked(filename: string, fd: number, stat: fs.BigIntStats, identity?: { recordAs: string; dev: number; ino: number }): HostFile {
+    if (!stat.isFile()) {
+      throw new ImageOpenError(`'file' driver requires '${filename}' to be a regular file`, 'E_NOT_REGULAR');
+    }
+    if (identity === undefined) return new HostFile(filename, fd, stat);
+    if (Number(stat.dev) !== identity.dev || Number(stat.ino) !== identity.ino) {
+      throw new ImageOpenError(`Could not open '${filename}': it was replaced while it was opened`, 'E_OPEN');
+    }
+    return new HostFile(identity.recordAs, fd, stat);
+  }
+
+  /**
    * Reads `lengthBytes` at `offsetBytes`; bytes past the end of the file read
    * as zeroes. Callers bound `lengthBytes` by a named limit before calling.
    */
   readAt(offsetBytes: number, lengthBytes: number): Buffer {
+    const staged = this.staged.get(offsetBytes);
+    if (staged !== undefined && staged.length === lengthBytes) {
+      this.staged.delete(offsetBytes);
+      return staged;
+    }
     return this.readInto(Buffer.allocUnsafe(lengthBytes), offsetBytes);
   }
 
   /** Fills `buffer` from `offsetBytes` (zeroes past the end); returns it. */
   readInto(buffer: Buffer, offsetBytes: number): Buffer {
     const lengthBytes = buffer.length;
+    const staged = this.staged.get(offsetBytes);
+    if (staged !== undefined && staged.length >= lengthBytes) {
+      this.staged.delete(offsetBytes);
+      staged.copy(buffer, 0, 0, lengthBytes);
+      return buffer;
+    }
+    if (offsetBytes + lengthBytes <= HEAD_BYTES) {
+      this.head ??= this.readFromFile(Buffer.allocUnsafe(HEAD_BYTES), 0);
+      this.head.copy(buffer, 0, offsetBytes, offsetBytes + lengthBytes);
+      return buffer;
+    }
+    return this.readFromFile(buffer, offsetBytes);
+  }
+
+  private readFromFile(buffer: Buffer, offsetBytes: number): Buffer {
+    const lengthBytes = buffer.length;
     if (offsetBytes >= this.sizeBytes) return buffer.fill(0);
+    const cache = this.isShared ? shared : null;
+    const key = cache === null ? '' : ReadCache.key(this, offsetBytes, lengthBytes);
+    if (cache !== null && cache.get(key, buffer) !== undefined) return buffer;
     const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
     let done = 0;
+    const started = process.hrtime.bigint();
     while (done < wanted) {
       let n: number;
       try {
@@ -100,11 +235,83 @@ export class HostFile {
       } catch (error) {
         throw new ReadError(`${this.filename}: read of ${wanted} bytes at 0x${offsetBytes.toString(16)}: ${strerror(error)}`, { cause: error });
       }
+      this.counts.reads++;
+      this.counts.bytes += n;
       if (n === 0) break; // the file shrank: the rest reads as zeroes
       done += n;
     }
+    const micros = Number(process.hrtime.bigint() - started) / 1000;
+    readMicros = readMicros < 0 ? micros : readMicros * 0.75 + micros * 0.25;
     if (done < lengthBytes) buffer.fill(0, done);
+    cache?.set(key, buffer);
     return buffer;
+  }
+
+  /**
+   * Reads `ranges` together, asynchronously, and keeps them for the
+   * synchronous reads that will ask for them (each is taken once). Ranges
+   * already staged, and ranges past the end of the file, are not read;
+   * nearby ranges are read as one (io/read-plan.ts). A failed read is not
+   * staged: the synchronous read then reports it.
+   */
+  async stage(ranges: readonly StagedRange[]): Promise<void> {
+    this.isStaging = true;
+    const cache = this.isShared ? shared : null;
+    const wanted: StagedRange[] = [];
+    for (const range of ranges) {
+      if (this.staged.has(range.offsetBytes) || this.closed) continue;
+      const cached = cache?.get(ReadCache.key(this, range.offsetBytes, range.lengthBytes));
+      if (cached !== undefined) this.staged.set(range.offsetBytes, cached);
+      else wanted.push(range);
+    }
+    await Promise.all(planReads(wanted, this.sizeBytes).map(async (read) => {
+      const buffer = await this.readAsync(read.offsetBytes, read.lengthBytes);
+      if (buffer === null || this.closed) return;
+      for (const part of read.parts) {
+        if (this.staged.has(part.offsetBytes)) continue;
+        const from = part.offsetBytes - read.offsetBytes;
+        let bytes = buffer.subarray(from, from + part.lengthBytes);
+        if (bytes.length < part.lengthBytes) {
+          // The part runs past the end of the file: the rest reads as zeroes.
+          bytes = Buffer.concat([bytes, Buffer.alloc(part.lengthBytes - bytes.length)]);
+        }
+        cache?.set(ReadCache.key(this, part.offsetBytes, part.lengthBytes), bytes);
+        this.staged.set(part.offsetBytes, bytes);
+      }
+    }));
+  }
+
+  /** One asynchronous read (short only at the end of the file); null when it failed. */
+  private async readAsync(offsetBytes: number, lengthBytes: number): Promise<Buffer | null> {
+    const buffer = Buffer.allocUnsafe(lengthBytes);
+    let done = 0;
+    this.inflight++;
+    try {
+      while (done < lengthBytes) {
+        const { bytesRead } = await readAsync(this.fd, buffer, done, lengthBytes - done, offsetBytes + done);
+        this.counts.reads++;
+        this.counts.bytes += bytesRead;
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+    } catch {
+      return null;
+    } finally {
+      if (--this.inflight === 0 && this.closed) fs.closeSync(this.fd);
+    }
+    return buffer.subarray(0, done);
+  }
+
+  /** Drops a staged range the map did not ask for after all. */
+  unstage(offsetBytes: number): void {
+    this.staged.delete(offsetBytes);
+  }
+
+  /** Bytes staged and not yet taken. */
+  get stagedBytes(): number {
+    let bytes = 0;
+    for (const buffer of this.staged.values()) bytes += buffer.length;
+    return bytes;
   }
 
   /**
@@ -151,12 +358,14 @@ export class HostFile {
 
   /** Hints that [offsetBytes, +lengthBytes) will be read soon (kernel read-ahead). */
   adviseWillNeed(offsetBytes: number, lengthBytes: number): void {
-    if (offsetBytes < this.sizeBytes) willNeed(this.fd, offsetBytes, lengthBytes);
+    if (offsetBytes < this.sizeBytes && !this.isStaging) willNeed(this.fd, offsetBytes, lengthBytes);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    fs.closeSync(this.fd);
+    this.staged.clear();
+    this.head = null;
+    if (this.inflight === 0) fs.closeSync(this.fd);
   }
 }

@@ -8,8 +8,7 @@
  * NativeAddonError, and the CLI refuses `map` and `scan` up front.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { packageRoot } from './package-root.js';
 
 export const SEEK_DATA = 3;
 export const SEEK_HOLE = 4;
@@ -36,13 +35,12 @@ export class NativeAddonError extends Error {
   override readonly name = 'NativeAddonError';
 }
 
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function loadAddon(): Addon | NativeAddonError {
   const require = createRequire(import.meta.url);
   try {
     const load = require('node-gyp-build') as (dir: string) => unknown;
-    const addon = load(PACKAGE_ROOT) as Partial<Addon>;
+    const addon = load(packageRoot()) as Partial<Addon>;
     for (const name of ['seek', 'willNeed', 'fileExtents', 'lockProbe', 'lockSet'] as const) {
       if (typeof addon[name] !== 'function') throw new Error(`it lacks ${name}() (an older build?)`);
     }

@@ -14,6 +14,7 @@ import { openRawWindow, rawFormat } from '../formats/raw/raw-format.js';
 import { formatByName, probeFormat } from '../formats/registry.js';
 import type { ImageFormat, ImageLayer } from '../formats/types.js';
 import { protocolOf, resolveBackingName } from './backing-name.js';
+import type { HostFile } from '../io/host-file.js';
 import { checkFormatLeftovers, rawWindow } from './open/format-options.js';
 import {
   type FileSpec, type NodeSpec, type ProtocolSpec, forceShareOf, imageSpec, protocolSpec, specFromName,
@@ -59,6 +60,8 @@ export interface OpenChainOptions {
    * boundary, on real paths).
    */
   guardFile?: FileGuard;
+  /** The top image's host file, already opened (HostFile.openAsync); the chain closes it. */
+  topFile?: HostFile;
 }
 
 /** An opened chain: layers[0] is the image itself, layers[i+1] the backing of layers[i]. */
@@ -181,7 +184,7 @@ function prefixed(prefix: string, error: unknown): never {
  * message text.
  */
 export function openChain(filename: string, options: OpenChainOptions = {}): OpenedChain {
-  const files = new OpenedFiles(options.dataFileFromImageDir === true, options.locks ?? null, options.guardFile);
+  const files = new OpenedFiles(options.dataFileFromImageDir === true, options.locks ?? null, options.guardFile, options.topFile);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
   const layers: ImageLayer[] = [];
   const leftovers: FlatOptions[] = [];

@@ -17,7 +17,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ImageLayer, LayerSnapshot } from '../formats/types.js';
 import type { HostFile } from '../io/host-file.js';
 import { type OpenChainOptions, openChain } from './chain.js';
-import { type EmittedEntry, type MapRangeOptions, mapEntries } from './map-entries.js';
+import { type EmittedEntry, type MapRangeOptions, mapEntries, walkEntries } from './map-entries.js';
+import { ChainPrefetch, type PrefetchLimits } from './prefetch.js';
 import type { MapEntry } from './map-entry.js';
 
 /** Identity and size of a host file, for change detection and disk usage. */
@@ -103,6 +104,30 @@ export class ImageChain {
   /** qemu-img map's entries with end-of-stream markers (for exact printing). */
   emitted(range: MapRangeOptions = {}): Generator<EmittedEntry> {
     return mapEntries(this.opened.layers, range);
+  }
+
+  /**
+   * qemu-img map's entries with end-of-stream markers, the chain's tables
+   * staged ahead of the walk (map/prefetch.ts): `onEntry` is called for
+   * each entry, and awaited when it returns a promise (backpressure).
+   */
+  async forEachEmitted(
+    range: MapRangeOptions, onEntry: (emitted: EmittedEntry) => void | Promise<void>, limits?: PrefetchLimits,
+  ): Promise<void> {
+    const start = Number(range.startOffsetBytes ?? 0n);
+    const prefetch = new ChainPrefetch(this.opened.layers, Math.min(start, this.virtualSizeBytes), this.virtualSizeBytes, limits);
+    try {
+      for (const item of walkEntries(this.opened.layers, range, prefetch.pause)) {
+        if (typeof item === 'number') {
+          await prefetch.fill(item);
+          continue;
+        }
+        const pending = onEntry(item);
+        if (pending !== undefined) await pending;
+      }
+    } finally {
+      prefetch.close();
+    }
   }
 
   /** Merged map entries, synchronously. */

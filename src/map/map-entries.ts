@@ -44,8 +44,22 @@ export function mergeable(curr: MapEntry, next: MapEntry, onCompressed: boolean)
 
 const INT64_MAX = (1n << 63n) - 1n;
 
+/**
+ * Where the walk stops to let a prefetcher stage the tables ahead: when the
+ * next guest offset reaches `atBytes`, the walk yields that offset (a number)
+ * before reading on. `atBytes` may move between pauses.
+ */
+export interface PausePoint {
+  atBytes: number;
+}
+
 /** Streams qemu-img map's entries for the chain `layers` (layers[0] = top). */
 export function* mapEntries(layers: readonly ImageLayer[], options: MapRangeOptions = {}): Generator<EmittedEntry> {
+  for (const item of walkEntries(layers, options, null)) if (typeof item !== 'number') yield item;
+}
+
+/** mapEntries, pausing (yielding the guest offset reached) at `pause` when one is given. */
+export function* walkEntries(layers: readonly ImageLayer[], options: MapRangeOptions, pause: PausePoint | null): Generator<EmittedEntry | number> {
   const start = options.startOffsetBytes ?? 0n;
   let end = BigInt(layers[0]!.virtualSizeBytes);
   if (options.maxLengthBytes !== undefined) {
@@ -69,6 +83,7 @@ export function* mapEntries(layers: readonly ImageLayer[], options: MapRangeOpti
   let curr = empty;
   while (curr.startBytes + curr.lengthBytes < endBytes) {
     const offset = curr.startBytes + curr.lengthBytes;
+    if (pause !== null && offset >= pause.atBytes) yield offset;
     const next = chainStatus(layers, offset, endBytes - offset);
     if (mergeable(curr, next, onCompressed)) {
       curr.lengthBytes += next.lengthBytes;

@@ -49,11 +49,15 @@ export class OpenedFiles implements OpenContext {
   dataFileOverride: HostFile | undefined;
   dataFileOverrideUsed = false;
 
+  /** `adopted`: the image's own file opened beforehand (HostFile.openAsync), used for the first open of its name. */
   constructor(
     private readonly dataFileFromImageDir: boolean,
     private readonly locks: LockCheck | null = null,
     private readonly guard?: FileGuard,
-  ) {}
+    private adopted?: HostFile,
+  ) {
+    if (adopted !== undefined) this.files.push(adopted);
+  }
 
   /** Refuses `file` as qemu-img would when its lock bytes conflict with `role`. */
   checkLock(file: HostFile, role: LockRole, locking = true): void {
@@ -67,8 +71,15 @@ export class OpenedFiles implements OpenContext {
    * known); the guard checks it first unless it is the image itself.
    */
   openUnchecked(name: string, fileRole: FileRole = 'image'): HostFile {
+    if (fileRole === 'image' && this.adopted !== undefined && this.adopted.filename === name) {
+      const file = this.adopted;
+      this.adopted = undefined;
+      return file;
+    }
     const checked = fileRole === 'image' || this.guard === undefined ? null : this.guard(name, fileRole);
-    const file = HostFile.open(name, checked === null ? undefined : { recordAs: checked.realPath, dev: checked.dev, ino: checked.ino });
+    // The image's own file is seldom read by other chains; backing files, data files and extents often are.
+    const identity = checked === null ? undefined : { recordAs: checked.realPath, dev: checked.dev, ino: checked.ino };
+    const file = HostFile.open(name, identity, fileRole !== 'image');
     this.files.push(file);
     return file;
   }

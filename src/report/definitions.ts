@@ -18,11 +18,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../io/package-root.js';
 import { UsageError } from '../errors.js';
 
-/** `reports/` at the package root (from both `src/report` and `dist/report`). */
-export const REPORTS_DIR = fileURLToPath(new URL('../../reports/', import.meta.url));
+/** `reports/` at the package root (from sources, the library and the bundle). */
+export const REPORTS_DIR = path.join(packageRoot(), 'reports') + path.sep;
 
 /** A parsed definition. */
 export interface ReportDefinition {

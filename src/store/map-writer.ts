@@ -5,24 +5,23 @@
  * provisional row (hash NULL) and either completed or, when an identical map
  * already exists, dropped. Memory per map in progress is one block.
  *
+ * Blocks made by a map worker arrive whole, with the map's hash computed
+ * there (`addColumns`, `finish(digest)`).
+ *
  * A crash leaves at most provisional rows; `deleteProvisionalMaps` removes
  * them when the next scan starts (it holds the scan lock, so none is live).
  */
 import { createHash, type Hash } from 'node:crypto';
+import {
+  BLOCK_ENTRIES, type EntryColumns, EntryBlock, NO_OFFSET, finishHash, hashColumns,
+} from '../map/entry-block.js';
 import type { MapEntry } from '../map/map-entry.js';
 import type { Db, Statement } from './db.js';
 
-/** Entries per block: ~1.7 MiB of typed arrays, the memory bound of one map in progress. */
-export const BLOCK_ENTRIES = 65_536;
-/** Capacity of a new builder's block. */
-const INITIAL_ENTRIES = 256;
+export { BLOCK_ENTRIES, ENTRY_FLAGS } from '../map/entry-block.js';
 /** Rows per multi-row INSERT (SQLite allows 32,766 parameters; 6 per row). */
 const ROWS_PER_INSERT = 256;
 const COLUMNS = 6;
-
-/** Packed flag bits of `map_entries.flags`. */
-export const ENTRY_FLAGS = { present: 1, zero: 2, data: 4, compressed: 8 } as const;
-const NO_OFFSET = -1;
 
 function insertSql(rows: number): string {
   return `INSERT INTO map_entries (map_id, start_bytes, length_bytes, depth, flags, offset_bytes) VALUES ${
@@ -63,16 +62,11 @@ export class MapWriter {
 
 /** One map being stored; `finish` returns the id of the stored (or identical existing) map. */
 export class MapBuilder {
-  // Columns of the current block; they start small and double up to BLOCK_ENTRIES,
-  // since most maps (sparse overlays) have a handful of entries.
-  private starts = new Float64Array(INITIAL_ENTRIES);
-  private lengths = new Float64Array(INITIAL_ENTRIES);
-  private offsets = new Float64Array(INITIAL_ENTRIES);
-  private depths = new Uint16Array(INITIAL_ENTRIES);
-  private flags = new Uint8Array(INITIAL_ENTRIES);
+  private block = new EntryBlock();
+  /** Blocks handed over whole (from a worker): the hash comes with `finish`. */
+  private pending: EntryColumns | null = null;
   private readonly hash: Hash = createHash('sha256');
   private readonly args: unknown[] = new Array(ROWS_PER_INSERT * COLUMNS);
-  private count = 0;
   private stored = 0;
   private provisionalId: number | null = null;
   private done = false;
@@ -81,29 +75,38 @@ export class MapBuilder {
 
   /** Appends the next entry (entries arrive in guest order). */
   add(entry: MapEntry): void {
-    const i = this.count;
-    if (i === this.starts.length) this.grow();
-    this.starts[i] = entry.startBytes;
-    this.lengths[i] = entry.lengthBytes;
-    this.offsets[i] = entry.offsetBytes ?? NO_OFFSET;
-    this.depths[i] = entry.depth;
-    this.flags[i] = (entry.present ? ENTRY_FLAGS.present : 0) | (entry.zero ? ENTRY_FLAGS.zero : 0)
-      | (entry.data ? ENTRY_FLAGS.data : 0) | (entry.compressed ? ENTRY_FLAGS.compressed : 0);
-    this.count = i + 1;
-    if (this.count === BLOCK_ENTRIES) this.spill();
+    this.block.add(entry);
+    if (this.block.isFull) {
+      hashColumns(this.hash, this.block);
+      this.spill(this.block);
+      this.block.clear();
+    }
+  }
+
+  /**
+   * Appends a block made elsewhere (a map worker): a full block is stored
+   * at once, the last one when the map finishes. Blocks are not hashed here.
+   */
+  addColumns(columns: EntryColumns): void {
+    if (this.pending !== null) {
+      this.spill(this.pending);
+    }
+    this.pending = columns;
   }
 
   /** Entries added so far. */
   get entryCount(): number {
-    return this.stored + this.count;
+    return this.stored + this.block.count + (this.pending?.count ?? 0);
   }
 
-  /** Stores what remains; returns the map's id. */
-  finish(): number {
+  /** Stores what remains; returns the map's id. `digest` is the hash of blocks added by `addColumns`. */
+  finish(digest?: string): number {
     this.done = true;
-    this.hashBlock();
-    this.hash.update(`virtual-size:${this.virtualSizeBytes}`);
-    const digest = this.hash.digest('hex');
+    const last: EntryColumns = this.pending ?? this.block;
+    if (digest === undefined) {
+      hashColumns(this.hash, last);
+      digest = finishHash(this.hash, this.virtualSizeBytes);
+    }
     const { writer } = this;
     const existing = writer.mapByHash.get(digest) as number | undefined;
     if (existing !== undefined) {
@@ -113,7 +116,7 @@ export class MapBuilder {
     const total = this.entryCount;
     return writer.db.transaction(() => {
       const id = this.provisionalId ?? Number(writer.insertMap.run(null, 0, this.virtualSizeBytes).lastInsertRowid);
-      this.insertBlock(id);
+      this.insertBlock(id, last);
       writer.completeMap.run(digest, total, id);
       return id;
     })();
@@ -126,61 +129,38 @@ export class MapBuilder {
     if (this.provisionalId !== null) this.writer.deleteMap.run(this.provisionalId);
   }
 
-  private grow(): void {
-    const capacity = Math.min(BLOCK_ENTRIES, this.starts.length * 2);
-    const widen = <A extends Float64Array | Uint16Array | Uint8Array>(from: A, make: (n: number) => A): A => {
-      const to = make(capacity);
-      to.set(from);
-      return to;
-    };
-    this.starts = widen(this.starts, (n) => new Float64Array(n));
-    this.lengths = widen(this.lengths, (n) => new Float64Array(n));
-    this.offsets = widen(this.offsets, (n) => new Float64Array(n));
-    this.depths = widen(this.depths, (n) => new Uint16Array(n));
-    this.flags = widen(this.flags, (n) => new Uint8Array(n));
-  }
-
-  private spill(): void {
-    this.hashBlock();
+  private spill(columns: EntryColumns): void {
     const { writer } = this;
     writer.db.transaction(() => {
       this.provisionalId ??= Number(writer.insertMap.run(null, 0, this.virtualSizeBytes).lastInsertRowid);
-      this.insertBlock(this.provisionalId);
+      this.insertBlock(this.provisionalId, columns);
     })();
     writer.afterBlock();
   }
 
-  private hashBlock(): void {
-    const n = this.count;
-    for (const column of [this.starts, this.lengths, this.offsets, this.depths, this.flags]) {
-      this.hash.update(new Uint8Array(column.buffer, 0, n * column.BYTES_PER_ELEMENT));
-    }
-  }
-
-  private insertBlock(mapId: number): void {
+  private insertBlock(mapId: number, columns: EntryColumns): void {
     const { args, writer } = this;
-    const n = this.count;
+    const n = columns.count;
     let i = 0;
     for (; i + ROWS_PER_INSERT <= n; i += ROWS_PER_INSERT) {
-      for (let k = 0; k < ROWS_PER_INSERT; k++) this.fill(args, k * COLUMNS, mapId, i + k);
+      for (let k = 0; k < ROWS_PER_INSERT; k++) fill(args, k * COLUMNS, mapId, columns, i + k);
       writer.insertMany.run(args);
     }
     const one = new Array<unknown>(COLUMNS);
     for (; i < n; i++) {
-      this.fill(one, 0, mapId, i);
+      fill(one, 0, mapId, columns, i);
       writer.insertOne.run(one);
     }
     this.stored += n;
-    this.count = 0;
   }
+}
 
-  private fill(target: unknown[], at: number, mapId: number, i: number): void {
-    const offset = this.offsets[i]!;
-    target[at] = mapId;
-    target[at + 1] = this.starts[i];
-    target[at + 2] = this.lengths[i];
-    target[at + 3] = this.depths[i];
-    target[at + 4] = this.flags[i];
-    target[at + 5] = offset === NO_OFFSET ? null : offset;
-  }
+function fill(target: unknown[], at: number, mapId: number, columns: EntryColumns, i: number): void {
+  const offset = columns.offsets[i]!;
+  target[at] = mapId;
+  target[at + 1] = columns.starts[i];
+  target[at + 2] = columns.lengths[i];
+  target[at + 3] = columns.depths[i];
+  target[at + 4] = columns.flags[i];
+  target[at + 5] = offset === NO_OFFSET ? null : offset;
 }

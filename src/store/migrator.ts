@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { packageRoot } from '../io/package-root.js';
 import { type Db, refuseForeign } from './db.js';
 import { MigrationError } from './store-error.js';
 
@@ -18,8 +19,8 @@ export interface Migration {
   checksum: string;
 }
 
-/** `migrations/` at the package root (from both `src/store` and `dist/store`). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+/** `migrations/` at the package root (from sources, the library and the bundle). */
+export const MIGRATIONS_DIR = path.join(packageRoot(), 'migrations') + path.sep;
 
 const NAME = /^(\d{4})_[a-z0-9]+(?:_[a-z0-9]+)*\.sql$/;
 

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasQemu } from '../support/qemu.js';
 import { buildSlowTree } from './scan-tree.js';
-import { exited, readDb, requireBuild, runCli, startCli, waitFor } from './scan-support.js';
+import { exited, pauseHook, readDb, requireBuild, runCli, startCli, waitFor } from './scan-support.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-scan-faults-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -88,15 +88,20 @@ describe.skipIf(!hasQemu)('scan under signals, kills and a concurrent scan', () 
     }
   }) : 0);
 
+  // The map workers' pause hook holds one chain (big-7) in the middle of its map, so
+  // that the signal surely arrives while the scan maps in parallel.
+  const marker = (): string => path.join(dir, `paused-${n}`);
+
   it('a second scan fails fast naming the holder; SIGTERM interrupts the first (143)', async () => {
     const db = freshDb();
-    const first = startCli(['scan', '--db', db, slow], dir);
+    const paused = marker();
+    const first = startCli(['scan', '--db', db, '-j', '8', slow], dir, pauseHook('pause', 'big-7', paused));
     const firstDone = exited(first);
     await waitFor(() => runCount(db, "SELECT count(*) FROM runs WHERE status = 'running'") === 1, 'the first scan to start');
     const second = runCli(['scan', '--db', db, slow], dir);
     expect(second.status).toBe(2);
     expect(second.stderr).toContain(`another scan (pid ${first.pid}) holds the database lock '${db}.lock'`);
-    await waitFor(() => runCount(db, 'SELECT count(*) FROM run_images') >= 1, 'an image to be committed');
+    await waitFor(() => runCount(db, 'SELECT count(*) FROM run_images') >= 1 && fs.existsSync(paused), 'an image committed, big-7 paused');
     first.kill('SIGTERM');
     const { status } = await firstDone;
     expect(status).toBe(143);
@@ -113,9 +118,10 @@ describe.skipIf(!hasQemu)('scan under signals, kills and a concurrent scan', () 
 
   it('SIGINT interrupts with 130', async () => {
     const db = freshDb();
-    const child = startCli(['scan', '--db', db, slow], dir);
+    const paused = marker();
+    const child = startCli(['scan', '--db', db, '-j', '8', slow], dir, pauseHook('pause', 'big-7', paused));
     const done = exited(child);
-    await waitFor(() => runCount(db, 'SELECT count(*) FROM run_images') >= 1, 'an image to be committed');
+    await waitFor(() => runCount(db, 'SELECT count(*) FROM run_images') >= 1 && fs.existsSync(paused), 'an image committed, big-7 paused');
     child.kill('SIGINT');
     expect((await done).status).toBe(130);
     expect(readDb(db, (d) => d.prepare('SELECT status FROM runs').pluck().get())).toBe('interrupted');
@@ -123,9 +129,10 @@ describe.skipIf(!hasQemu)('scan under signals, kills and a concurrent scan', () 
 
   it('kill -9 mid-map leaves a consistent database; the next scan marks the run interrupted and proceeds', async () => {
     const db = freshDb();
-    const child = startCli(['scan', '--db', db, slow], dir);
+    const paused = marker();
+    const child = startCli(['scan', '--db', db, '-j', '8', slow], dir, pauseHook('pause-block', 'big-7', paused));
     const done = exited(child);
-    await waitFor(() => runCount(db, 'SELECT count(*) FROM run_images') >= 1
+    await waitFor(() => runCount(db, 'SELECT count(*) FROM run_images') >= 1 && fs.existsSync(paused)
       && runCount(db, 'SELECT count(*) FROM maps WHERE hash IS NULL') >= 1, 'a large map being written');
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');

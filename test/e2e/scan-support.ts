@@ -35,8 +35,18 @@ export function runCli(args: readonly string[], cwd: string, env: NodeJS.Process
 }
 
 /** Starts `imgaudit ARGS` in the background. */
-export function startCli(args: readonly string[], cwd: string): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd, env: TEST_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { cwd, env: { ...TEST_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * The map workers' pause hook (src/app/map-worker.ts): the worker mapping a
+ * chain whose path contains `name` creates `marker` and waits until it is
+ * removed, after the chain's first entry (`pause`) or first full block
+ * (`pause-block`).
+ */
+export function pauseHook(kind: 'pause' | 'pause-block', name: string, marker: string): NodeJS.ProcessEnv {
+  return { IMGAUDIT_TEST_WORKER_FAULT: `${kind}:${name}:${marker}` };
 }
 
 /** Waits for a child to exit; resolves with its status, signal and stderr. */

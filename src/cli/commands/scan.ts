@@ -42,7 +42,7 @@ function builder(yargs: Argv): Argv {
     .option('config', { alias: 'c', type: 'string', describe: 'JSON configuration file (see config.example.json)' })
     .option('preset', { choices: [...PRESET_NAMES], describe: "the platform's image folders: default root, include, exclude, raw patterns" })
     .option('db', { type: 'string', describe: 'SQLite database file [default: ./imgaudit.db]' })
-    .option('concurrency', { alias: 'j', type: 'string', describe: 'chains mapped at once [default: 4]' })
+    .option('concurrency', { alias: 'j', type: 'string', describe: 'chains mapped at once, on one worker thread per CPU at most [default: 8]' })
     .option('full', { type: 'boolean', describe: 're-read every chain, even unchanged ones' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing but run-level failures' })
     .option('progress', { type: 'boolean', describe: 'show progress and the summary even when stderr is not a terminal' })

@@ -185,7 +185,7 @@ function mapFailed(error: unknown): number {
   return 1;
 }
 
-function mapLocal(filename: string, spec: NodeSpec | undefined, options: MapOptions, warnings: string[]): number {
+async function mapLocal(filename: string, spec: NodeSpec | undefined, options: MapOptions, warnings: string[]): Promise<number> {
   const addonProblem = nativeAddonProblem();
   if (addonProblem !== null) {
     writeStderr(`${PREFIX}${addonProblem.message}\n`);
@@ -207,7 +207,7 @@ function mapLocal(filename: string, spec: NodeSpec | undefined, options: MapOpti
   const out = new BufferedWriter(1);
   try {
     out.write(options.json ? JSON_OPEN : HUMAN_HEADER);
-    for (const emitted of chain.emitted(rangeOptions(options))) printEntry(out, emitted, options);
+    await chain.forEachEmitted(rangeOptions(options), (emitted) => printEntry(out, emitted, options));
     if (options.json) out.write(JSON_CLOSE);
     return 0;
   } catch (error) {

@@ -4,19 +4,20 @@
  * carry a refcount than the file system really holds (st_blocks), by the
  * margin max(real × 10/9, real + 2). Then data clusters are checked against
  * the file's holes. Errors while reading refcounts mean "not preallocated",
- * as in QEMU.
+ * as in QEMU. The refcount table is read only when the answer needs it.
  */
 import type { HostFile } from '../../io/host-file.js';
 import type { Qcow2Header } from './header.js';
 
 /** True when the heuristic says the image is metadata-preallocated. */
-export function looksMetadataPreallocated(file: HostFile, header: Qcow2Header, refcountTable: Buffer): boolean {
+export function looksMetadataPreallocated(file: HostFile, header: Qcow2Header, readRefcountTable: () => Buffer): boolean {
   const clusterBytes = header.clusterSizeBytes;
   const realClusters = Math.floor(file.allocatedBytes / clusterBytes);
   const threshold = Math.max(Math.floor((realClusters * 10) / 9), realClusters + 2);
   const endCluster = Math.ceil(file.lengthBytes / clusterBytes);
   // Fewer host clusters than the threshold: the answer is "no" without reading refcounts.
   if (endCluster < threshold) return false;
+  const refcountTable = readRefcountTable();
   const refcountBits = 2 ** header.refcountOrder;
   const entriesPerBlock = (clusterBytes * 8) / refcountBits;
   const tableEntries = refcountTable.length / 8;

@@ -6,7 +6,7 @@
  */
 import { CorruptImageError, NotThisFormatError } from '../../errors.js';
 import type { HostFile } from '../../io/host-file.js';
-import type { ImageFormat, ImageLayer, LayerStatus, OpenContext } from '../types.js';
+import type { ImageFormat, ImageLayer, LayerStatus, OpenContext, TableRead } from '../types.js';
 import { cHex, entryOffset } from './bytes.js';
 import { type ClusterContext, Sc, subclusterRange, subclusterType } from './cluster-types.js';
 import { type Qcow2Header, readQcow2Header } from './header.js';
@@ -77,7 +77,7 @@ class Qcow2Layer implements ImageLayer {
 
   blockStatus(offsetBytes: number, lengthBytes: number): LayerStatus {
     if (this.preallocated === undefined) {
-      this.preallocated = looksMetadataPreallocated(this.file, this.header, this.refcountTable());
+      this.preallocated = looksMetadataPreallocated(this.file, this.header, () => this.refcountTable());
     }
     const found = this.hostOffset(offsetBytes, Math.min(S.MAX_ANSWER_BYTES, lengthBytes));
     const status: LayerStatus = { lengthBytes: found.bytes, data: false, zero: false };
@@ -91,6 +91,21 @@ class Qcow2Layer implements ImageLayer {
     if (type === Sc.Compressed) status.compressed = true;
     if (this.preallocated && status.data && status.hostOffset !== undefined) status.recurse = true;
     return status;
+  }
+
+  *tableReads(fromBytes: number, toBytes: number): Generator<TableRead> {
+    const clusterBytes = this.header.clusterSizeBytes;
+    const guestPerTable = this.l2Entries * clusterBytes;
+    const last = Math.min(this.header.l1Size, Math.ceil(toBytes / guestPerTable));
+    for (let i = Math.floor(fromBytes / guestPerTable); i < last; i++) {
+      const offset = entryOffset(this.l1.readUInt32BE(i * 8), this.l1.readUInt32BE(i * 8 + 4));
+      // Unaligned offsets are corruption the walk reports; past the end reads as zeroes.
+      if (offset === 0 || offset % clusterBytes !== 0 || offset >= this.file.sizeBytes) continue;
+      yield {
+        file: this.file, offsetBytes: offset, lengthBytes: clusterBytes,
+        guestStartBytes: i * guestPerTable, guestEndBytes: (i + 1) * guestPerTable,
+      };
+    }
   }
 
   private refcountTable(): Buffer {

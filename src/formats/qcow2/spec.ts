@@ -67,8 +67,12 @@ export const BACKING_FORMAT_BYTES = 16;
  * is INT64_MAX. Host offsets must stay below 2^53 (checked per entry).
  */
 export const MAX_VIRTUAL_SIZE = 1n << 62n;
-/** L2 tables kept in memory per layer (bounded cache; at least 16 tables). */
-export const L2_CACHE_BYTES = 4 * 1024 * 1024;
+/**
+ * L2 tables kept in memory per layer (bounded cache; at least 16 tables).
+ * The map walks them in order, once each: a scan maps many chains at once,
+ * so a small cache keeps its memory small.
+ */
+export const L2_CACHE_BYTES = 1024 * 1024;
 /** How far ahead of the walk L2 tables are requested from the kernel. */
 export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 /**

@@ -1,8 +1,10 @@
 /** Map storage: once per content, streamed in blocks, provisional rows dropped on abort or crash. */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type EntryColumns, EntryBlock, finishHash, hashColumns } from '../../../src/map/entry-block.js';
 import type { MapEntry } from '../../../src/map/map-entry.js';
 import { openDatabase } from '../../../src/store/db.js';
 import { BLOCK_ENTRIES, MapWriter } from '../../../src/store/map-writer.js';
@@ -72,4 +74,47 @@ describe('MapWriter', () => {
     expect(writer.deleteProvisionalMaps()).toBe(1);
     expect(db.prepare('SELECT count(*) FROM map_entries').pluck().get()).toBe(0);
   });
+});
+
+describe('MapWriter: blocks made by a map worker', () => {
+  // What src/app/map-worker.ts does: fill EntryBlocks, hash each full block and the last, transfer them.
+  function workerBlocks(count: number, virtualSizeBytes: number): { blocks: EntryColumns[]; digest: string } {
+    const hash = createHash('sha256');
+    const blocks: EntryColumns[] = [];
+    const block = new EntryBlock();
+    for (const entry of entries(count)) {
+      block.add(entry);
+      if (block.isFull) {
+        hashColumns(hash, block);
+        blocks.push(structuredClone(block.detach().columns));
+      }
+    }
+    hashColumns(hash, block);
+    const digest = finishHash(hash, virtualSizeBytes);
+    if (block.count > 0) blocks.push(structuredClone(block.detach().columns));
+    return { blocks, digest };
+  }
+
+  it.each([0, 3, BLOCK_ENTRIES, BLOCK_ENTRIES + 5, 2 * BLOCK_ENTRIES + 17])(
+    'stores the same rows under the same hash as entries added one by one (%i entries)', (count) => {
+      const { db, writer } = setup();
+      const byEntry = store(writer, count);
+      const { blocks, digest } = workerBlocks(count, count * 65536);
+      const other = setup();
+      const builder = other.writer.begin(count * 65536);
+      for (const columns of blocks) builder.addColumns(columns);
+      const byBlock = builder.finish(digest);
+      const rows = (d: typeof db, id: number) => d.prepare(
+        'SELECT start_bytes, length_bytes, depth, flags, offset_bytes FROM map_entries WHERE map_id = ? ORDER BY start_bytes').all(id);
+      const head = (d: typeof db, id: number) => d.prepare('SELECT hash, entry_count, virtual_size_bytes FROM maps WHERE id = ?').get(id);
+      expect(head(other.db, byBlock)).toEqual(head(db, byEntry));
+      expect(rows(other.db, byBlock)).toEqual(rows(db, byEntry));
+      // The same content from a worker dedupes against the map stored entry by entry.
+      const again = writer.begin(count * 65536);
+      for (const columns of workerBlocks(count, count * 65536).blocks) again.addColumns(columns);
+      expect(again.finish(digest)).toBe(byEntry);
+      expect(db.prepare('SELECT count(*) FROM maps WHERE hash IS NULL').pluck().get()).toBe(0);
+      db.close();
+      other.db.close();
+    });
 });

@@ -40,7 +40,7 @@ function setup(order: number, refcounted: number[], opts: { clusters?: number; r
     readAt: (offset: number, length: number) => (offset === CS ? block.subarray(0, length) : Buffer.alloc(length)),
   } as unknown as HostFile;
   const header = { clusterSizeBytes: CS, refcountOrder: order } as Qcow2Header;
-  return () => looksMetadataPreallocated(file, header, table);
+  return () => looksMetadataPreallocated(file, header, () => table);
 }
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
@@ -84,7 +84,7 @@ it('an unaligned refcount block offset means "not preallocated" (QEMU: corruptio
   const table = Buffer.alloc(CS);
   table.writeBigUInt64BE(BigInt(CS + 512), 0);
   const file = { lengthBytes: 64 * CS, allocatedBytes: 0, readAt: (_o: number, l: number) => Buffer.alloc(l, 0xff) } as unknown as HostFile;
-  expect(looksMetadataPreallocated(file, { clusterSizeBytes: CS, refcountOrder: 4 } as Qcow2Header, table)).toBe(false);
+  expect(looksMetadataPreallocated(file, { clusterSizeBytes: CS, refcountOrder: 4 } as Qcow2Header, () => table)).toBe(false);
 });
 
 describe('on built images', () => {

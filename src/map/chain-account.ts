@@ -1,12 +1,14 @@
 /**
  * SPEC §3 accounting: every map entry's bytes fall into exactly one
  * category, charged to the entry's depth (unallocated bytes are chain-level).
+ * In map/ so that a map worker sums a chain where its entries are made.
  */
-import { addCategoryBytes } from '../map/category-bytes.js';
-import { type AccountedEntry, categorize } from '../map/categorize.js';
-import type { DepthTotals } from '../store/records.js';
+import { type CategoryBytes, addCategoryBytes } from './category-bytes.js';
+import { type AccountedEntry, categorize } from './categorize.js';
 
-export { type AccountedEntry, type ByteCategory, categorize } from '../map/categorize.js';
+export { type AccountedEntry, type ByteCategory, categorize } from './categorize.js';
+
+type DepthTotals = CategoryBytes;
 
 /** Per-depth and chain-level totals of one chain's map, accumulated entry by entry. */
 export class ChainAccount {

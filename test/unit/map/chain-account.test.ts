@@ -1,6 +1,6 @@
 /** SPEC §3 accounting: one category per byte, per depth; unallocated chain-level. */
 import { describe, expect, it } from 'vitest';
-import { type AccountedEntry, ChainAccount, categorize } from '../../../src/app/accounting.js';
+import { type AccountedEntry, ChainAccount, categorize } from '../../../src/map/chain-account.js';
 
 const entry = (over: Partial<AccountedEntry>): AccountedEntry => ({
   lengthBytes: 65536, depth: 0, present: true, zero: false, data: true, offsetBytes: 0x50000, ...over,
