@@ -6,9 +6,11 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StoreError } from './store-error.js';
+import path from 'node:path';
+import { packageRoot } from '../io/package-root.js';
 
 /** `sql/` at the package root (from both `src/store` and `dist/store`). */
-export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+export const SQL_DIR = path.join(packageRoot(), 'sql') + path.sep;
 
 const cache = new Map<string, Map<string, string>>();
 

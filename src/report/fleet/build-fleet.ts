@@ -9,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 import type { ReadStore } from '../../store/read-store.js';
 import { DefinitionError, type ReportDefinition, loadDefinitions, overviewDefinitions } from '../definitions.js';
 import { type Cell, type Table, columnOf } from '../table.js';
+import path from 'node:path';
+import { packageRoot } from '../../io/package-root.js';
 
 /** `reports/fleet/` at the package root. */
-export const FLEET_REPORTS_DIR = fileURLToPath(new URL('../../../reports/fleet/', import.meta.url));
+export const FLEET_REPORTS_DIR = path.join(packageRoot(), 'reports', 'fleet') + path.sep;
 
 /** What the fleet view is computed for. */
 export interface FleetRequest {

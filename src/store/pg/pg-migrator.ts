@@ -10,9 +10,11 @@ import { type AppliedRow, type Migration, checkApplied, loadMigrations } from '.
 import { MigrationError, StoreError } from '../store-error.js';
 import { sqlStatement } from '../sql-file.js';
 import type { PgConn } from './pg-client.js';
+import path from 'node:path';
+import { packageRoot } from '../../io/package-root.js';
 
 /** `migrations/postgres/` at the package root. */
-export const PG_MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/postgres/', import.meta.url));
+export const PG_MIGRATIONS_DIR = path.join(packageRoot(), 'migrations', 'postgres') + path.sep;
 
 const FILE = 'postgres/migrations.sql';
 
