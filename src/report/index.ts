@@ -42,12 +42,14 @@ function documentRenderers<M>(toDocument: (model: M) => Document): Record<'text'
 export interface ReportView {
   model: ReportModel;
   isOverview: boolean;
+  /** Prometheus: also the metrics' deprecated names (`--deprecated-metrics`). */
+  isDeprecatedMetrics?: boolean;
 }
 
 export const REPORT_RENDERERS = {
   ...documentRenderers((view: ReportView) => reportDocument(view.model, view.isOverview)),
   json: (view: ReportView) => (view.isOverview ? reportJson(view.model) : tableJson(view.model, view.model.sections[0]!)),
-  prometheus: (view: ReportView) => renderPrometheus(view.model),
+  prometheus: (view: ReportView) => renderPrometheus(view.model, { isDeprecatedMetrics: view.isDeprecatedMetrics === true }),
 } satisfies Record<string, Renderer<ReportView>>;
 
 export const DIFF_RENDERERS = {

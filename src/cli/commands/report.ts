@@ -33,6 +33,10 @@ function builder(yargs: Argv): Argv {
     .option('stale-after', { type: 'string', describe: 'with --fleet: a host whose last complete run is older is a finding [default: 36h]' })
     .option('window', { type: 'string', describe: 'with --fleet: growth since the oldest complete run this long before the newest [default: 30d]' })
     .conflicts('fleet', ['by', 'report', 'host'])
+    .option('deprecated-metrics', {
+      type: 'boolean',
+      describe: 'prometheus: also write metrics under their pre-0.3 names (imgaudit_filesystem_days_to_full), until 0.4',
+    })
     .example('imgaudit report', 'overview of the newest complete run')
     .example('imgaudit report --by root --bytes', 'one row per root, exact byte counts')
     .example('imgaudit report --format html --out /srv/www/imgaudit.html', 'a page with charts')
@@ -114,7 +118,7 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
       const model = buildReport(db, {
         run: runSpec, sections, limit, orphanMinAgeMs: durationMs(config.check.orphanMinAge)!, parts: reportParts(format, isOverview),
       });
-      return REPORT_RENDERERS[format]({ model, isOverview }, renderOptions(argv));
+      return REPORT_RENDERERS[format]({ model, isOverview, isDeprecatedMetrics: argv.deprecatedMetrics === true }, renderOptions(argv));
     });
     writeOutput(text, argv.out as string | undefined, config.database);
     return 0;
