@@ -1,12 +1,20 @@
-/** `imgaudit runs` as a Document: one row per run, oldest first. */
+/** `imgaudit runs` as a Document: one row per run, oldest first, roots relative to the directory they share. */
 import type { RunsModel } from '../model.js';
-import { type Cell, type Document, type Table, columnOf } from '../table.js';
+import { commonDirectory } from '../render/cells.js';
+import { type Cell, type Column, type Document, type Table, columnOf } from '../table.js';
 
 const KEYS = [
   'id', 'started_at', 'finished_at', 'status', 'image_count', 'error_count', 'new_count', 'changed_count',
   'virtual_size_bytes', 'disk_usage_bytes', 'data_bytes', 'zero_bytes', 'preallocated_bytes', 'unallocated_bytes',
   'error_finding_count', 'warning_finding_count', 'info_finding_count', 'roots',
 ];
+const LABELS: Readonly<Record<string, string>> = {
+  new_count: 'new', changed_count: 'changed',
+};
+
+function column(key: string): Column {
+  return columnOf(key, { ...(LABELS[key] === undefined ? {} : { label: LABELS[key] }), ...(key === 'roots' ? { kind: 'paths' as const } : {}) });
+}
 
 /** The runs document. */
 export function runsDocument(model: RunsModel): Document {
@@ -17,11 +25,19 @@ export function runsDocument(model: RunsModel): Document {
   ]);
   const table: Table = {
     name: 'runs',
-    title: '',
-    columns: KEYS.map((key) => columnOf(key, key === 'roots' ? { kind: 'text' } : {})),
+    title: `Runs (${model.runs.length})`,
+    about: 'Oldest first: images audited (errors: not mapped; new and changed since the run before), sizes over all chains, '
+      + 'and findings by severity as imgaudit check lists them.',
+    columns: KEYS.map(column),
     rows,
     textColumnKeys: ['id', 'started_at', 'status', 'image_count', 'error_count', 'virtual_size_bytes',
       'disk_usage_bytes', 'data_bytes'],
   };
-  return { title: '', meta: [], tables: [table], csvTable: table, pathBase: null };
+  return {
+    title: 'imgaudit runs',
+    meta: [],
+    tables: [table],
+    csvTable: table,
+    pathBase: commonDirectory(model.runs.flatMap((run) => run.roots)),
+  };
 }
