@@ -26,7 +26,7 @@ function builder(yargs: Argv): Argv {
     .option('by', { choices: DIMENSIONS, describe: 'one table, per image, layer (image x layer), depth, root or format (CSV default: image)' })
     .option('report', { type: 'string', describe: 'one report definition by name (see --list)' })
     .conflicts('by', 'report')
-    .option('top', { type: 'string', describe: 'rows of the top-N tables [default: 10]' })
+    .option('top', { type: 'number', describe: 'rows of the top-N tables [default: 10]' })
     .option('definitions', { type: 'string', describe: 'more report definitions (*.sql) from DIR (repeatable)' })
     .option('list', { type: 'boolean', describe: 'list the report definitions and exit' })
     .option('fleet', { type: 'boolean', describe: 'the fleet view of a central store: every host (reports/fleet/)' })

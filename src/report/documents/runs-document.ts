@@ -1,4 +1,8 @@
-/** `imgaudit runs` as a Document: one row per run, oldest first, roots relative to the directory they share. */
+/**
+ * `imgaudit runs` as a Document: one row per run, oldest first. CSV has
+ * every column; the page leaves out the finish time, and the roots when
+ * every run audited the same ones (they are then in the header).
+ */
 import type { RunsModel } from '../model.js';
 import { commonDirectory } from '../render/cells.js';
 import { type Cell, type Column, type Document, type Table, columnOf } from '../table.js';
@@ -23,7 +27,7 @@ export function runsDocument(model: RunsModel): Document {
     run.virtualSizeBytes, run.diskUsageBytes, run.dataBytes, run.zeroBytes, run.preallocatedBytes, run.unallocatedBytes,
     run.findings.error, run.findings.warning, run.findings.info, run.roots.join(' '),
   ]);
-  const table: Table = {
+  const full: Table = {
     name: 'runs',
     title: `Runs (${model.runs.length})`,
     about: 'Oldest first: images audited (errors: not mapped; new and changed since the run before), sizes over all chains, '
@@ -33,11 +37,19 @@ export function runsDocument(model: RunsModel): Document {
     textColumnKeys: ['id', 'started_at', 'status', 'image_count', 'error_count', 'virtual_size_bytes',
       'disk_usage_bytes', 'data_bytes'],
   };
+  const rootSets = new Set(model.runs.map((run) => run.roots.join(' ')));
+  const isSameRoots = rootSets.size === 1;
+  const shown = KEYS.filter((key) => key !== 'finished_at' && !(key === 'roots' && isSameRoots));
+  const table: Table = {
+    ...full,
+    columns: shown.map(column),
+    rows: rows.map((row) => shown.map((key) => row[KEYS.indexOf(key)]!)),
+  };
   return {
     title: 'imgaudit runs',
-    meta: [],
+    meta: isSameRoots ? [{ label: 'roots', value: model.runs[0]!.roots.join(', ') }] : [],
     tables: [table],
-    csvTable: table,
-    pathBase: commonDirectory(model.runs.flatMap((run) => run.roots)),
+    csvTable: full,
+    pathBase: isSameRoots ? null : commonDirectory(model.runs.flatMap((run) => run.roots)),
   };
 }

@@ -92,7 +92,8 @@ function lineChart(table: Table, human: HumanOptions): string {
   const every = Math.ceil(rows.length / 15);
   rows.forEach((row, r) => {
     if (r % every !== 0 && r !== rows.length - 1) return;
-    const label = humanCell(labelColumn, row[index(spec.labelKey)]!, human);
+    const text = humanCell(labelColumn, row[index(spec.labelKey)]!, human);
+    const label = /(^|_)id$/.test(labelColumn.key) ? `#${text}` : text;
     parts.push(`<text x="${x(r).toFixed(1)}" y="${TOP + plotHeight + 18}" text-anchor="middle">${html(shorten(label, 12))}</text>`);
   });
   series.forEach((s, i) => {
