@@ -62,8 +62,14 @@ export const CHECK_RENDERERS = {
   json: (model: CheckModel) => checkJson(model),
 } satisfies Record<string, Renderer<CheckModel>>;
 
+/** `imgaudit runs` in a terminal: the bare table, like a listing (no title, no header lines). */
+function bareDocument(doc: Document): Document {
+  return { ...doc, title: '', meta: [], tables: doc.tables.map((table) => ({ ...table, title: '' })) };
+}
+
 export const RUNS_RENDERERS = {
   ...documentRenderers(runsDocument),
+  text: (model: RunsModel, options: RenderOptions) => renderText(bareDocument(runsDocument(model)), options),
   json: (model: RunsModel) => runsJson(model),
 } satisfies Record<string, Renderer<RunsModel>>;
 
