@@ -81,7 +81,8 @@ function printOutputs(estate: OutputsEstate, format: string): Output[] {
   if (withFormat || format === 'prometheus') add('report', 'report');
   if (withFormat) {
     for (const by of ['image', 'layer', 'depth', 'root', 'format']) add(`report-by-${by}`, 'report', '--by', by);
-    for (const name of definitionNames()) add(`report-${name}`, 'report', '--report', name);
+    // `--by X` is `--report by-X`: the other definitions.
+    for (const name of definitionNames().filter((n) => !n.startsWith('by-'))) add(`report-${name}`, 'report', '--report', name);
     add('diff', 'diff');
     add('runs', 'runs');
     add('check', 'check');

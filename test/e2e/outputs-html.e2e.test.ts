@@ -14,7 +14,7 @@ import { HeadlessChromium, axeViolations, measureLayout } from '../support/brows
 import { requireTool } from '../support/external-tools.js';
 import { nuCheck } from '../support/nu-checker.js';
 import { hasQemu } from '../support/qemu.js';
-import { type OutputsEstate, buildOutputsEstate, outputsOf } from './outputs-estate.js';
+import { type OutputsEstate, buildOutputsEstate, definitionNames, outputsOf } from './outputs-estate.js';
 import { requireBuild } from './scan-support.js';
 
 /** Lines a cell may take: a long path wraps at its separators onto a few lines, never more. */
@@ -37,7 +37,8 @@ describe.skipIf(!hasQemu)('HTML pages, checked by browsers and validators', () =
 
   it('the Nu HTML Checker finds no error and no warning on any page', (context) => {
     requireTool(context, 'java');
-    expect(files.length).toBeGreaterThanOrEqual(20);
+    // The overview, five --by tables, every other definition, diff, runs, check.
+    expect(files.length).toBe(1 + 5 + definitionNames().filter((name) => !name.startsWith('by-')).length + 3);
     expect(nuCheck(files)).toEqual([]);
   }, 300_000);
 
@@ -57,6 +58,7 @@ describe.skipIf(!hasQemu)('HTML pages, checked by browsers and validators', () =
     const shots = process.env.IMGAUDIT_SCREENSHOTS;
     const browser = await HeadlessChromium.launch();
     const problems: string[] = [];
+    const scrolled: string[] = [];
     try {
       for (const file of files) {
         const name = path.basename(file);
@@ -68,6 +70,7 @@ describe.skipIf(!hasQemu)('HTML pages, checked by browsers and validators', () =
               }
             }
             const layout = await measureLayout(page);
+            for (const table of layout.scrolledTables) scrolled.push(`${name} @${width}: ${table}`);
             if (layout.overflowPx > 0) problems.push(`${name} @${width}: page ${layout.overflowPx} px wider than the window`);
             for (const cell of layout.cells) {
               const where = `${name} @${width}: ${cell.table} ${cell.column} "${cell.text}"`;
@@ -85,6 +88,8 @@ describe.skipIf(!hasQemu)('HTML pages, checked by browsers and validators', () =
     } finally {
       await browser.close();
     }
+    // Tables wider than the window scroll in their own box (allowed; listed for the record).
+    if (scrolled.length > 0) console.info(`tables scrolling sideways in their box:\n  ${scrolled.join('\n  ')}`);
     expect(problems).toEqual([]);
   }, 600_000);
 });

@@ -20,9 +20,18 @@ function isCodeColumn(key: string): boolean {
   return /(^|_)(code|severity|status|format)$/.test(key);
 }
 
-/** Escaped text that may wrap after each `/` (paths), and otherwise only where words do. */
+/**
+ * A path that wraps only after a `/`: each name (with its slash) on one
+ * unbreakable span (a `-` in a UUID is no break), a <wbr> between them.
+ */
+function pathHtml(text: string): string {
+  const names = text.split(/(?<=\/)/);
+  return names.length === 1 ? html(text) : names.map((name) => `<span>${html(name)}</span>`).join('<wbr>');
+}
+
+/** Escaped text that wraps where words do, and paths in it only after a `/`. */
 function wrappable(text: string): string {
-  return html(text).replace(/\//g, '/<wbr>');
+  return text.split(/( +)/).map((word) => (word.includes('/') ? pathHtml(word) : html(word))).join('');
 }
 
 /** The class of a cell: its alignment, and how it wraps. */
