@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * Headless Chromium (Debian's `chromium`) driven by playwright-core, for the
  * HTML checks: layout measured at a given window width, axe-core's

@@ -333,7 +333,7 @@ describe('renderers', () => {
   });
 
   it('Prometheus: file system, growth, shadowed, true preallocation and orphan gauges with bounded labels', () => {
-    const text = REPORT_RENDERERS.prometheus(view, DEFAULT_RENDER_OPTIONS);
+    const text = REPORT_RENDERERS.prometheus(view);
     const samples = new Map(text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))
       .map((line) => [line.slice(0, line.lastIndexOf(' ')), line.slice(line.lastIndexOf(' ') + 1)]));
     const fsB = `filesystem="${deviceName(2050)}",roots="${B}"`;
@@ -346,7 +346,7 @@ describe('renderers', () => {
     expect(samples.get(`imgaudit_filesystem_time_to_full_seconds{filesystem="8:1",roots="${A}"}`)).toBe('+Inf');
     // The 0.2 name only on request (--deprecated-metrics), with the same value in days.
     expect([...samples.keys()].some((key) => key.startsWith('imgaudit_filesystem_days_to_full'))).toBe(false);
-    const old = REPORT_RENDERERS.prometheus({ ...view, isDeprecatedMetrics: true }, DEFAULT_RENDER_OPTIONS);
+    const old = REPORT_RENDERERS.prometheus({ ...view, isDeprecatedMetrics: true });
     expect(old).toContain(`imgaudit_filesystem_days_to_full{${fsB}} 10\n`);
     expect(old).toMatch(/^# HELP imgaudit_filesystem_days_to_full DEPRECATED/m);
     expect(samples.get(`imgaudit_root_growth_bytes_per_day{root="${B}"}`)).toBe(String(MiB));
