@@ -53,6 +53,17 @@ describe.skipIf(!hasQemu)('outputs, checked by their consumers\' tools', () => {
     for (const name of schemaNames()) expect(schemaErrors(name, null).length).toBeGreaterThan(0);
   });
 
+  it('the schemas ship in the package (npm pack), beside the docs that link them', () => {
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(pack.status, pack.stderr).toBe(0);
+    const files = (JSON.parse(pack.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    const docs = fs.readFileSync(path.join(REPO_ROOT, 'docs/reports.md'), 'utf8');
+    for (const name of schemaNames()) {
+      expect(files).toContain(`docs/schemas/v1/${name}.schema.json`);
+      expect(docs).toContain(`(schemas/v1/${name}.schema.json)`);
+    }
+  });
+
   it('JSON: every document validates against its schema; table rows hold exactly their columns', () => {
     const outputs = outputsOf(estate, 'json');
     expect(outputs.length).toBeGreaterThanOrEqual(15);
@@ -66,7 +77,7 @@ describe.skipIf(!hasQemu)('outputs, checked by their consumers\' tools', () => {
     }
   });
 
-  it('JSON: a key renamed, dropped or added fails its schema', () => {
+  it('JSON: a key renamed, dropped or retyped fails its schema', () => {
     const report = JSON.parse(outputsOf(estate, 'json').find((o) => o.name === 'report.json')!.text) as {
       run: Record<string, unknown>; images: Record<string, unknown>[];
     };
@@ -124,7 +135,7 @@ describe.skipIf(!hasQemu)('outputs, checked by their consumers\' tools', () => {
     expect(JSON.parse(read.stdout)).toEqual([['path', 'image_count'], [odd, '1']]);
   });
 
-  it('Prometheus: promtool check metrics passes; every metric has HELP and TYPE; no counter lacks _total', (context) => {
+  it('Prometheus: promtool check metrics passes; every metric is a gauge with HELP and TYPE lines', (context) => {
     requireTool(context, 'promtool');
     const [output] = outputsOf(estate, 'prometheus');
     const check = spawnSync('promtool', ['check', 'metrics'], { input: output!.text, encoding: 'utf8' });
