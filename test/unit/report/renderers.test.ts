@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { REPORT_RENDERERS, DEFAULT_RENDER_OPTIONS } from '../../../src/report/index.js';
 import { reportDocument } from '../../../src/report/documents/report-document.js';
 import { barChart } from '../../../src/report/render/html-chart.js';
+import { humanCell } from '../../../src/report/render/cells.js';
 import { renderHtml } from '../../../src/report/render/html.js';
 import { type Table, columnOf, labelOf } from '../../../src/report/table.js';
 import { reportJson, tableJson, toJson } from '../../../src/report/render/json.js';
@@ -212,5 +213,12 @@ describe('history chart', () => {
     // The points span the plot's height: the lowest run near the bottom, the highest near the top.
     const ys = [...svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
     expect(ys[0]! - ys[2]!).toBeGreaterThan(100);
+  });
+});
+
+describe('a list of roots', () => {
+  it('shows each root relative to the base, separated by commas', () => {
+    const roots = { key: 'roots', label: 'roots', kind: 'paths' as const };
+    expect(humanCell(roots, '/srv/images /srv/images2 /other', { isExactBytes: false, pathBase: '/srv' })).toBe('images, images2, /other');
   });
 });
