@@ -14,6 +14,7 @@ import { CLI, requireBuild, runCli } from './scan-support.js';
 const NUMERIC: [string, string][] = [
   ['scan', '--concurrency'], ['scan', '--max-chain-depth'], ['scan', '--change-retries'], ['report', '--top'], ['runs', '--last'],
   ['check', '--deep-chain-layers'], ['check', '--fill-warning-days'], ['check', '--overcommit-ratio'], ['prune', '--keep'],
+  ['query', '--timeout'], ['query', '--max-memory'],
 ];
 
 describe('numeric flags', () => {
@@ -37,7 +38,8 @@ describe('numeric flags', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-help-'));
     try {
       for (const [command, flag] of NUMERIC) {
-        const result = runCli([command, `${flag}=lots`, '--db', path.join(dir, 'none.db')], dir);
+        const sql = command === 'query' ? ['SELECT 1'] : [];
+        const result = runCli([command, ...sql, `${flag}=lots`, '--db', path.join(dir, 'none.db')], dir);
         expect(result.status, `${command} ${flag}`).toBe(2);
         expect(result.stderr.split('\n')[0]).toBe(`imgaudit: ${flag}: expected a number, got 'lots'`);
       }
