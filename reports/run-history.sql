@@ -4,6 +4,7 @@
 -- overview: 80
 -- chart: disk_usage_bytes
 -- label: run_id
+-- plot: line
 -- text: run_id started_at image_count virtual_size_bytes disk_usage_bytes disk_usage_growth_bytes data_bytes
 SELECT * FROM (
   SELECT run_id,

@@ -24,6 +24,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CliCommand>>
   query: async () => (await import('./commands/query.js')).queryCommand,
   prune: async () => (await import('./commands/prune.js')).pruneCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
+  completion: async () => (await import('./commands/completion.js')).completionCommand,
 };
 
 /** The commands `args` needs: the one it names, or all of them (help, an unknown name). */

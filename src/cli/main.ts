@@ -7,6 +7,18 @@ import { toolVersion } from '../app/tool-version.js';
 import { UsageError } from '../errors.js';
 import { writeStderr } from './output.js';
 
+/** The text given for `--name` (or one of its aliases) on the command line, for messages. */
+function givenText(args: readonly string[], names: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    for (const name of names) {
+      const flag = name.length === 1 ? `-${name}` : `--${name}`;
+      if (args[i] === flag) return args[i + 1] ?? '';
+      if (args[i]!.startsWith(`${flag}=`)) return args[i]!.slice(flag.length + 1);
+    }
+  }
+  return '';
+}
+
 export async function main(args: readonly string[]): Promise<number> {
   // `map` loads only what it needs: start-up time counts when mapping one image.
   if (args[0] === 'map') return (await import('./map/map-command.js')).runMap(args.slice(1));
@@ -28,7 +40,18 @@ export async function main(args: readonly string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
       throw error ?? new UsageError(message);
-    });
+    })
+    // Numeric flags are numbers in --help; one given text that is not a number is named as given.
+    .middleware((argv) => {
+      const options = (parser as unknown as { getOptions(): { number: string[]; alias: Record<string, string[]> } }).getOptions();
+      for (const key of options.number) {
+        const value = argv[key];
+        if (typeof value === 'number' && Number.isNaN(value)) {
+          const names = [key, ...(options.alias[key] ?? [])];
+          throw new UsageError(`--${key}: expected a number, got '${givenText(args, names)}'`);
+        }
+      }
+    }, true);
   for (const command of commands) {
     parser.command({
       ...command,

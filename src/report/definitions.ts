@@ -9,6 +9,8 @@
  *     -- overview: 10                          (optional: position in `imgaudit report`)
  *     -- chart: data_bytes zero_bytes          (optional: HTML bars stacked over these columns)
  *     -- label: depth                          (optional: the column naming each bar; default the first)
+ *     -- plot: line                            (optional: bars (default), or a line over the rows in order
+ *                                               whose axis starts where the data is: a history)
  *     -- text: path data_bytes                 (optional: the columns text and markdown show, in order)
  *     -- detail: error_code                    (optional: columns text shows below their row, when set)
  *
@@ -34,6 +36,8 @@ export interface ReportDefinition {
   overviewOrder: number | null;
   chartSeries: string[];
   chartLabel: string | null;
+  /** `bars` (stacked, from zero) or `line` (a series over the rows, its axis fitted to the data). */
+  chartPlot: 'bars' | 'line';
   /** Columns text and markdown show (null: all). */
   textColumns: string[] | null;
   /** Columns text shows below their row. */
@@ -45,7 +49,7 @@ export interface ReportDefinition {
 export class DefinitionError extends UsageError {}
 
 const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const KEYS = new Set(['title', 'about', 'overview', 'chart', 'label', 'text', 'detail']);
+const KEYS = new Set(['title', 'about', 'overview', 'chart', 'label', 'plot', 'text', 'detail']);
 
 const words = (text: string | undefined): string[] => (text ?? '').split(/[\s,]+/).filter(Boolean);
 
@@ -81,8 +85,12 @@ export function parseDefinition(name: string, file: string, text: string): Repor
   if (overview !== undefined && !/^\d{1,4}$/.test(overview)) {
     throw new DefinitionError(`report definition ${file}: 'overview' must be a number, got '${overview}'`);
   }
+  const plot = header.get('plot') ?? 'bars';
+  if (plot !== 'bars' && plot !== 'line') {
+    throw new DefinitionError(`report definition ${file}: 'plot' must be bars or line, got '${plot}'`);
+  }
   return {
-    name, file, title, about: header.get('about') ?? null,
+    name, file, title, about: header.get('about') ?? null, chartPlot: plot,
     overviewOrder: overview === undefined ? null : Number(overview),
     chartSeries: words(header.get('chart')),
     chartLabel: header.get('label') ?? null,

@@ -42,12 +42,14 @@ function documentRenderers<M>(toDocument: (model: M) => Document): Record<'text'
 export interface ReportView {
   model: ReportModel;
   isOverview: boolean;
+  /** Prometheus: also the metrics' deprecated names (`--deprecated-metrics`). */
+  isDeprecatedMetrics?: boolean;
 }
 
 export const REPORT_RENDERERS = {
   ...documentRenderers((view: ReportView) => reportDocument(view.model, view.isOverview)),
   json: (view: ReportView) => (view.isOverview ? reportJson(view.model) : tableJson(view.model, view.model.sections[0]!)),
-  prometheus: (view: ReportView) => renderPrometheus(view.model),
+  prometheus: (view: ReportView) => renderPrometheus(view.model, { isDeprecatedMetrics: view.isDeprecatedMetrics === true }),
 } satisfies Record<string, Renderer<ReportView>>;
 
 export const DIFF_RENDERERS = {
@@ -60,8 +62,14 @@ export const CHECK_RENDERERS = {
   json: (model: CheckModel) => checkJson(model),
 } satisfies Record<string, Renderer<CheckModel>>;
 
+/** `imgaudit runs` in a terminal: the bare table, like a listing (no title, no header lines). */
+function bareDocument(doc: Document): Document {
+  return { ...doc, title: '', meta: [], tables: doc.tables.map((table) => ({ ...table, title: '' })) };
+}
+
 export const RUNS_RENDERERS = {
   ...documentRenderers(runsDocument),
+  text: (model: RunsModel, options: RenderOptions) => renderText(bareDocument(runsDocument(model)), options),
   json: (model: RunsModel) => runsJson(model),
 } satisfies Record<string, Renderer<RunsModel>>;
 

@@ -44,7 +44,7 @@ export function sectionTable(db: Db, definition: ReportDefinition, params: Secti
   if (definition.about !== null) table.about = definition.about;
   if (definition.textColumns !== null) table.textColumnKeys = definition.textColumns;
   if (definition.chartSeries.length > 0) {
-    table.chart = { seriesKeys: definition.chartSeries, labelKey: definition.chartLabel ?? columns[0]! };
+    table.chart = { seriesKeys: definition.chartSeries, labelKey: definition.chartLabel ?? columns[0]!, plot: definition.chartPlot };
   }
   return table;
 }

@@ -4,11 +4,12 @@
  * rule of the views and the report definitions), so a definition in
  * `reports/` needs no rendering hints: `*_bytes` is a size, `*_growth_bytes`
  * and `*_delta_bytes` a signed size, `*_pct` a percentage, `*_ratio` a ratio, `*_count` a count,
- * `path`/`*_path`/`root` a path, `*_at` a time.
+ * `path`/`*_path`/`root` a path, `*_at` a time. (`paths`, absolute paths separated
+ * by spaces, is given explicitly.)
  */
 
 /** How a column's values are shown. */
-export type ColumnKind = 'bytes' | 'bytes-delta' | 'percent' | 'ratio' | 'integer' | 'text' | 'path' | 'time' | 'boolean';
+export type ColumnKind = 'bytes' | 'bytes-delta' | 'percent' | 'ratio' | 'integer' | 'text' | 'path' | 'paths' | 'time' | 'boolean';
 
 /** A column: `key` is its machine name (CSV header, JSON key source). */
 export interface Column {
@@ -27,6 +28,8 @@ export interface ChartSpec {
   seriesKeys: string[];
   /** Column whose value labels each bar. */
   labelKey: string;
+  /** `line`: one line per series over the rows in order, the value axis fitted to the data (default: bars). */
+  plot?: 'bars' | 'line';
 }
 
 /** A titled table. */
@@ -69,13 +72,27 @@ export function columnKindOf(key: string): ColumnKind {
   return 'text';
 }
 
-/** A header label from a column name: units dropped, counts pluralised (`image_count` → `images`). */
+/**
+ * `image` → `images`; a word already plural (or ending in s) stays as it is
+ * (`steps`, `runs`, `bytes`), and so does a participle (`changed`).
+ */
+function plural(word: string): string {
+  if (/(s|ed)$/.test(word)) return word;
+  if (/(x|ch|sh)$/.test(word)) return `${word}es`;
+  if (/[^aeiou]y$/.test(word)) return `${word.slice(0, -1)}ies`;
+  return `${word}s`;
+}
+
+/**
+ * A header label from a column name: units dropped, counts pluralised
+ * (`image_count` → `images`, `steps_count` → `steps`, `entry_count` → `entries`).
+ */
 export function labelOf(key: string): string {
   let label = key;
   if (label.endsWith('_bytes')) label = label.slice(0, -'_bytes'.length);
   else if (label.endsWith('_pct')) label = `${label.slice(0, -'_pct'.length)} %`;
   else if (label.endsWith('_ratio')) label = label.slice(0, -'_ratio'.length);
-  else if (label.endsWith('_count')) label = `${label.slice(0, -'_count'.length)}s`;
+  else if (label.endsWith('_count')) label = label.slice(0, -'_count'.length).replace(/[a-z]+$/, plural);
   else if (label.startsWith('is_')) label = label.slice('is_'.length);
   return label.replace(/_/g, ' ');
 }

@@ -353,7 +353,7 @@ describe('the database', () => {
       'query: stopped after 1 s, its time limit (--timeout, or query.timeoutSeconds in the config file)');
     failsWith(cli('query', '--db', db, '--max-memory', '64', `${endless}SELECT printf('%.1000c', 'x') FROM c`),
       /query: the result passed its memory limit after \d+ rows/);
-    failsWith(cli('query', '--db', db, '--timeout', '0', 'SELECT 1'), '--timeout: expected an integer from 1 to 86400, got "0"');
+    failsWith(cli('query', '--db', db, '--timeout', '0', 'SELECT 1'), '--timeout: expected an integer from 1 to 86400, got 0');
   });
 });
 

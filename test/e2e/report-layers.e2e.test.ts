@@ -175,7 +175,7 @@ describe.skipIf(!hasQemu)('per-layer figures in report and check (e2e)', () => {
     expect(checkJson('--fill-warning-days', '100000').findings.map((f) => f.code)).toContain('E_FS_FILLING');
     const strict = cli('check', '--fail-on', 'warning', '--ignore', 'E_FS_FILLING');
     expect(strict.status).toBe(1);
-    expect(cli('check', '--overcommit-ratio', 'lots').stderr).toMatch(/--overcommit-ratio: expected a number greater than 0, got "lots"/);
+    expect(cli('check', '--overcommit-ratio', 'lots').stderr).toMatch(/--overcommit-ratio: expected a number, got 'lots'/);
     expect(cli('check', '--snapshot-max-age', '3 days').status).toBe(2);
   });
 

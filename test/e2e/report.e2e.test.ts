@@ -237,7 +237,7 @@ describe.skipIf(!hasQemu)('imgaudit report (e2e)', () => {
     expect(dom.status, dom.stderr).toBe(0);
     expect(dom.stdout).toContain('data-sorted="top-images:0:asc"');
     const table = /<table class="sortable" id="t-top-images">[^]*?<\/table>/.exec(dom.stdout)![0];
-    const paths = [...table.matchAll(/<tr><td>([^<]*)<\/td>/g)].map((m) => m[1]!);
+    const paths = [...table.matchAll(/<tr><td class="path">(.*?)<\/td>/g)].map((m) => m[1]!.replace(/<[^>]*>/g, ''));
     expect(paths).toEqual([...paths].sort((a, b) => a.localeCompare(b)));
     expect(paths.length).toBe(10);
   });

@@ -29,7 +29,7 @@ describe('scan refuses to run (exit 2, nothing written)', () => {
       /bad.json: 'retention.keepRuns': expected an integer from 1 to 1000000, or null, got -1/],
     ['malformed config file', () => ['--config', write('broken.json', '{"roots": [')], /broken.json' is not valid JSON/],
     ['missing config file', () => ['--config', path.join(dir, 'none.json'), images], /cannot read config file .*none.json': ENOENT/],
-    ['bad flag value', () => ['--concurrency', '0', images], /--concurrency: expected an integer from 1 to 256, got "0"/],
+    ['bad flag value', () => ['--concurrency', '0', images], /--concurrency: expected an integer from 1 to 256, got 0/],
     ['bad --fail-on', () => ['--fail-on', 'fatal', images], /Invalid values:[\s\S]*fail-on/],
     ['unknown flag', () => ['--concurency', '2', images], /Unknown argument: concurency/],
     ['no roots', () => [], /no roots to scan/],

@@ -18,7 +18,7 @@ import { commandConfig, runCommand, withDatabaseOptions, writeOutput } from './r
 
 function builder(yargs: Argv): Argv {
   return withDatabaseOptions(yargs)
-    .option('keep', { type: 'string', describe: 'keep the newest N complete runs (and any newer run)' })
+    .option('keep', { type: 'number', describe: 'keep the newest N complete runs (and any newer run)' })
     .option('older-than', { type: 'string', describe: 'drop runs that started longer ago than this (90d, 12w, 1y)' })
     .option('dry-run', { alias: 'n', type: 'boolean', describe: 'say what would be removed; change nothing' })
     .option('vacuum', { type: 'boolean', describe: 'rebuild the database file afterwards so that it shrinks' })

@@ -20,8 +20,8 @@ function builder(yargs: Argv): Argv {
   return withOutputOptions(withDatabaseOptions(yargs), formatsOf(QUERY_RENDERERS), 'table')
     .positional('sql', { type: 'string', describe: 'one SELECT statement' })
     .option('param', { alias: 'p', type: 'string', describe: 'NAME=VALUE for $NAME in the SQL (repeatable)' })
-    .option('timeout', { type: 'string', describe: 'stop the query after this many seconds [default: 60]' })
-    .option('max-memory', { type: 'string', describe: 'MiB of memory the query may use [default: 512]' })
+    .option('timeout', { type: 'number', describe: 'stop the query after this many seconds [default: 60]' })
+    .option('max-memory', { type: 'number', describe: 'MiB of memory the query may use [default: 512]' })
     .example('imgaudit query "SELECT path, disk_usage_bytes FROM latest_image_states ORDER BY 2 DESC LIMIT 5"',
       'the five largest images')
     .example('imgaudit query -p run=3 "SELECT * FROM run_root_totals WHERE run_id = \\$run" --format csv', 'with a parameter')

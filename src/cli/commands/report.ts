@@ -26,13 +26,17 @@ function builder(yargs: Argv): Argv {
     .option('by', { choices: DIMENSIONS, describe: 'one table, per image, layer (image x layer), depth, root or format (CSV default: image)' })
     .option('report', { type: 'string', describe: 'one report definition by name (see --list)' })
     .conflicts('by', 'report')
-    .option('top', { type: 'string', describe: 'rows of the top-N tables [default: 10]' })
+    .option('top', { type: 'number', describe: 'rows of the top-N tables [default: 10]' })
     .option('definitions', { type: 'string', describe: 'more report definitions (*.sql) from DIR (repeatable)' })
     .option('list', { type: 'boolean', describe: 'list the report definitions and exit' })
     .option('fleet', { type: 'boolean', describe: 'the fleet view of a central store: every host (reports/fleet/)' })
     .option('stale-after', { type: 'string', describe: 'with --fleet: a host whose last complete run is older is a finding [default: 36h]' })
     .option('window', { type: 'string', describe: 'with --fleet: growth since the oldest complete run this long before the newest [default: 30d]' })
     .conflicts('fleet', ['by', 'report', 'host'])
+    .option('deprecated-metrics', {
+      type: 'boolean',
+      describe: 'prometheus: also write metrics under their pre-0.3 names (imgaudit_filesystem_days_to_full), until 0.4',
+    })
     .example('imgaudit report', 'overview of the newest complete run')
     .example('imgaudit report --by root --bytes', 'one row per root, exact byte counts')
     .example('imgaudit report --format html --out /srv/www/imgaudit.html', 'a page with charts')
@@ -114,7 +118,7 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
       const model = buildReport(db, {
         run: runSpec, sections, limit, orphanMinAgeMs: durationMs(config.check.orphanMinAge)!, parts: reportParts(format, isOverview),
       });
-      return REPORT_RENDERERS[format]({ model, isOverview }, renderOptions(argv));
+      return REPORT_RENDERERS[format]({ model, isOverview, isDeprecatedMetrics: argv.deprecatedMetrics === true }, renderOptions(argv));
     });
     writeOutput(text, argv.out as string | undefined, config.database);
     return 0;

@@ -9,7 +9,7 @@ import {
 
 function builder(yargs: Argv): Argv {
   return withOutputOptions(withDatabaseOptions(yargs), formatsOf(RUNS_RENDERERS), 'text')
-    .option('last', { type: 'string', describe: 'only the newest N runs' })
+    .option('last', { type: 'number', describe: 'only the newest N runs' })
     .example('imgaudit runs', 'every run: id, start, status, images, errors, sizes')
     .example('imgaudit runs --last 7 --format json', 'the last week of nightly runs, as JSON')
     .epilog('Status: complete, interrupted (stopped by a signal or a crash: never mistaken for complete), '

@@ -53,7 +53,7 @@ const FILESYSTEM_LABELS: Readonly<Record<string, string>> = {
 
 /** The file systems of the roots: capacity, what the images promise and use, growth and when it fills. */
 export function filesystemsTable(model: ReportModel): Table {
-  // One root per file system (the usual case): shown as a path, relative like the other paths.
+  // Paths relative like the other paths; several roots on one file system are listed with commas.
   const isOneRoot = model.filesystems.every((fs) => fs.roots.length === 1);
   return {
     name: 'filesystems',
@@ -63,7 +63,7 @@ export function filesystemsTable(model: ReportModel): Table {
       + 'its growth per day (least squares over the kept complete runs) and the day available space runs out at that rate.',
     columns: FILESYSTEM_KEYS.map((key) => columnOf(key, {
       ...(FILESYSTEM_LABELS[key] === undefined ? {} : { label: FILESYSTEM_LABELS[key] }),
-      ...(key === 'roots' ? { kind: isOneRoot ? 'path' as const : 'text' as const } : {}),
+      ...(key === 'roots' ? { kind: isOneRoot ? 'path' as const : 'paths' as const } : {}),
     })),
     rows: model.filesystems.map((fs) => [fs.roots.join(' '), fs.capacityBytes, fs.availableBytes, fs.virtualSizeBytes,
       fs.diskUsageBytes, fs.overcommitRatio, fs.growthPerDayBytes, fs.daysToFull, fs.fillsAt]),

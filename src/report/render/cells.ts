@@ -34,6 +34,7 @@ export function humanCell(column: Column, cell: Cell, options: HumanOptions): st
     case 'percent': return typeof cell === 'number' ? formatPercent(cell) : String(cell);
     case 'ratio': return typeof cell === 'number' ? `${cell.toFixed(2)}x` : String(cell);
     case 'path': return displayPath(String(cell), options.pathBase);
+    case 'paths': return String(cell).split(' ').filter(Boolean).map((p) => displayPath(p, options.pathBase)).join(', ');
     case 'time': return formatTime(String(cell));
     case 'boolean': return cell === true || cell === 1 ? 'yes' : cell === false || cell === 0 ? 'no' : String(cell);
     default: return String(cell);

@@ -1,6 +1,7 @@
 /**
  * Prometheus text exposition for the node_exporter textfile collector:
- * gauges in base units (`_bytes`), no timestamps, bounded labels only
+ * gauges in base units (`_bytes`, `_seconds`; `promtool check metrics`
+ * passes), HELP and TYPE lines for every metric, no timestamps, bounded labels only
  * (depth, category, root, finding code and severity; never a path). Depths
  * from DEPTH_LABEL_CAP on are summed into one `depth="8+"` series so that a
  * pathological chain cannot add series. The CLI writes the file to a
@@ -13,6 +14,9 @@ import { deviceName } from '../units.js';
 /** Depths at or beyond this share the label `"<cap>+"`. */
 export const DEPTH_LABEL_CAP = 8;
 const STATUSES = ['complete', 'interrupted', 'failed', 'running'] as const;
+const SECONDS_PER_DAY = 86_400;
+/** The 0.2 name of imgaudit_filesystem_time_to_full_seconds (promtool: not a base unit). */
+export const DEPRECATED_DAYS_TO_FULL = 'imgaudit_filesystem_days_to_full';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -52,8 +56,17 @@ function secondsOf(iso: string | null): number {
   return iso === null ? 0 : Date.parse(iso) / 1000;
 }
 
+/** Options of the Prometheus renderer. */
+export interface PrometheusOptions {
+  /**
+   * `--deprecated-metrics`: also write the metrics renamed in 0.3 under their
+   * old names (for one release), though `promtool check metrics` rejects them.
+   */
+  isDeprecatedMetrics: boolean;
+}
+
 /** Renders the report model as Prometheus text. */
-export function renderPrometheus(model: ReportModel): string {
+export function renderPrometheus(model: ReportModel, options: PrometheusOptions = { isDeprecatedMetrics: false }): string {
   const out = new Exposition();
   const byDepth = new Map<string, { data: number; zero: number; preallocated: number }>();
   for (const d of model.totals.byDepth) {
@@ -127,10 +140,15 @@ export function renderPrometheus(model: ReportModel): string {
   out.gauge('imgaudit_filesystem_growth_bytes_per_day',
     'Growth of the images\' disk usage on the file system: least squares over the kept complete runs (absent with fewer than 2, or runs less than a day apart).',
     filesystems.filter((fs) => fs.growthPerDayBytes !== null).map((fs) => [fsLabels(fs), fs.growthPerDayBytes!] as const));
-  out.gauge('imgaudit_filesystem_days_to_full',
-    'Days until the available bytes reach 0 at that growth (+Inf when not growing; absent without a growth rate).',
-    filesystems.filter((fs) => fs.growthPerDayBytes !== null)
-      .map((fs) => [fsLabels(fs), fs.daysToFull ?? Number.POSITIVE_INFINITY] as const));
+  const toFull = filesystems.filter((fs) => fs.growthPerDayBytes !== null);
+  out.gauge('imgaudit_filesystem_time_to_full_seconds',
+    'Seconds until the available bytes reach 0 at that growth (+Inf when not growing; absent without a growth rate).',
+    toFull.map((fs) => [fsLabels(fs), fs.daysToFull === null ? Number.POSITIVE_INFINITY : fs.daysToFull * SECONDS_PER_DAY] as const));
+  if (options.isDeprecatedMetrics) {
+    out.gauge(DEPRECATED_DAYS_TO_FULL,
+      'DEPRECATED (removed in imgaudit 0.4): days until the available bytes reach 0; use imgaudit_filesystem_time_to_full_seconds / 86400.',
+      toFull.map((fs) => [fsLabels(fs), fs.daysToFull ?? Number.POSITIVE_INFINITY] as const));
+  }
   out.gauge('imgaudit_findings', 'Findings of the run, by code and severity (imgaudit check lists them).',
     model.findingCounts.map((f) => [{ code: f.code, severity: f.severity }, f.count] as const));
   out.gauge('imgaudit_run_id', 'Id of the run these figures come from.', [[{}, model.run.id]]);

@@ -3,7 +3,8 @@
  * IEC units (`--bytes`: exact integers), numbers right-aligned. A table too
  * wide for its path column shortens paths from the left (`...vm/disk.qcow2`);
  * when even that leaves too little room, each path goes on a line of its own
- * above its row. Detail columns (messages) print below their row, wrapped.
+ * above its row. Detail columns (messages) print below their row, wrapped
+ * at spaces (a path longer than the line: after a `/`).
  */
 import type { Document, Table } from '../table.js';
 import { terminalText } from '../escape.js';
@@ -30,6 +31,20 @@ function pad(text: string, width: number, isRight: boolean): string {
   return isRight ? text.padStart(width) : text.padEnd(width);
 }
 
+/** A word longer than `width` cut into lines, after a `/` where there is one (paths), else at the width. */
+function cutWord(word: string, width: number): string[] {
+  const pieces: string[] = [];
+  let rest = word;
+  while (rest.length > width) {
+    const slash = rest.lastIndexOf('/', width - 1);
+    const at = slash > 0 ? slash + 1 : width;
+    pieces.push(rest.slice(0, at));
+    rest = rest.slice(at);
+  }
+  pieces.push(rest);
+  return pieces;
+}
+
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
@@ -38,11 +53,9 @@ function wrap(text: string, width: number): string[] {
       lines.push(line);
       line = '';
     }
-    line = line === '' ? word : `${line} ${word}`;
-    while (line.length > width) {
-      lines.push(line.slice(0, width));
-      line = line.slice(width);
-    }
+    const pieces = cutWord(line === '' ? word : `${line} ${word}`, width);
+    lines.push(...pieces.slice(0, -1));
+    line = pieces[pieces.length - 1]!;
   }
   if (line !== '') lines.push(line);
   return lines;

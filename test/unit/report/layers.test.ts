@@ -333,7 +333,7 @@ describe('renderers', () => {
   });
 
   it('Prometheus: file system, growth, shadowed, true preallocation and orphan gauges with bounded labels', () => {
-    const text = REPORT_RENDERERS.prometheus(view, DEFAULT_RENDER_OPTIONS);
+    const text = REPORT_RENDERERS.prometheus(view);
     const samples = new Map(text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))
       .map((line) => [line.slice(0, line.lastIndexOf(' ')), line.slice(line.lastIndexOf(' ') + 1)]));
     const fsB = `filesystem="${deviceName(2050)}",roots="${B}"`;
@@ -342,8 +342,13 @@ describe('renderers', () => {
     expect(samples.get(`imgaudit_filesystem_virtual_bytes{${fsB}}`)).toBe(String(128 * MiB));
     expect(samples.get(`imgaudit_filesystem_overcommit_ratio{${fsB}}`)).toBe('1.28');
     expect(samples.get(`imgaudit_filesystem_growth_bytes_per_day{${fsB}}`)).toBe(String(MiB));
-    expect(samples.get(`imgaudit_filesystem_days_to_full{${fsB}}`)).toBe('10');
-    expect(samples.get(`imgaudit_filesystem_days_to_full{filesystem="8:1",roots="${A}"}`)).toBe('+Inf');
+    expect(samples.get(`imgaudit_filesystem_time_to_full_seconds{${fsB}}`)).toBe(String(10 * 86_400));
+    expect(samples.get(`imgaudit_filesystem_time_to_full_seconds{filesystem="8:1",roots="${A}"}`)).toBe('+Inf');
+    // The 0.2 name only on request (--deprecated-metrics), with the same value in days.
+    expect([...samples.keys()].some((key) => key.startsWith('imgaudit_filesystem_days_to_full'))).toBe(false);
+    const old = REPORT_RENDERERS.prometheus({ ...view, isDeprecatedMetrics: true });
+    expect(old).toContain(`imgaudit_filesystem_days_to_full{${fsB}} 10\n`);
+    expect(old).toMatch(/^# HELP imgaudit_filesystem_days_to_full DEPRECATED/m);
     expect(samples.get(`imgaudit_root_growth_bytes_per_day{root="${B}"}`)).toBe(String(MiB));
     expect(samples.get(`imgaudit_shadowed_bytes{root="${A}",category="data"}`)).toBe(String(2 * MiB));
     expect(samples.get(`imgaudit_shadowed_bytes{root="${A}",category="zero"}`)).toBe(String(MiB));

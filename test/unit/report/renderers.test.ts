@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { REPORT_RENDERERS, DEFAULT_RENDER_OPTIONS } from '../../../src/report/index.js';
 import { reportDocument } from '../../../src/report/documents/report-document.js';
 import { barChart } from '../../../src/report/render/html-chart.js';
+import { humanCell } from '../../../src/report/render/cells.js';
 import { renderHtml } from '../../../src/report/render/html.js';
-import { columnOf } from '../../../src/report/table.js';
+import { type Table, columnOf, labelOf } from '../../../src/report/table.js';
 import { reportJson, tableJson, toJson } from '../../../src/report/render/json.js';
 import { renderMarkdown } from '../../../src/report/render/markdown.js';
 import { renderPrometheus } from '../../../src/report/render/prometheus.js';
@@ -112,7 +113,22 @@ describe('HTML', () => {
 
   it('escapes what it shows', () => {
     const doc = reportDocument(reportModel({ run: { ...reportModel().run, roots: ['/srv/<img>&"x"'] } }), true);
-    expect(renderHtml(doc, { isExactBytes: false })).toContain('/srv/&lt;img&gt;&amp;&quot;x&quot;');
+    expect(renderHtml(doc, { isExactBytes: false })).toContain('<span>/</span><wbr><span>srv/</span><wbr><span>&lt;img&gt;&amp;&quot;x&quot;</span>');
+  });
+
+  it('wraps paths only at their separators, never codes; severities carry their colour class', () => {
+    const table: Table = {
+      name: 'findings', title: 'Findings',
+      columns: [columnOf('severity'), columnOf('code'), columnOf('path'), columnOf('message')],
+      rows: [['error', 'E_BACKING_MISSING', '/srv/vms/a.qcow2', "Could not open '/srv/vms/b.qcow2'"]],
+    };
+    const page = renderHtml({ title: 'imgaudit check', meta: [], tables: [table], csvTable: table, pathBase: '/srv' }, { isExactBytes: false });
+    expect(page).toContain('<td class="code"><span class="sev sev-error">error</span></td>');
+    expect(page).toContain('<td class="code">E_BACKING_MISSING</td>');
+    expect(page).toContain('<td class="path"><span>vms/</span><wbr><span>a.qcow2</span></td>');
+    expect(page).toContain("<td>Could not open <span>&#39;/</span><wbr><span>srv/</span><wbr><span>vms/</span><wbr><span>b.qcow2&#39;</span></td>");
+    expect(page).toMatch(/td\.code,td\.time,td span[^{]*\{white-space:nowrap\}/);
+    expect(page).not.toContain('break-all');
   });
 });
 
@@ -162,5 +178,47 @@ describe('Prometheus', () => {
     expect([...depths]).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8+']);
     expect(text).toContain('imgaudit_depth_bytes{depth="8+",category="data"} 32');
     expect(text).toContain('imgaudit_depth_bytes{depth="8+",category="zero"} 64');
+  });
+});
+
+describe('header labels from column names', () => {
+  it('drop the unit and pluralise a count without doubling a letter', () => {
+    expect(labelOf('image_count')).toBe('images');
+    expect(labelOf('steps_count')).toBe('steps');
+    expect(labelOf('runs_count')).toBe('runs');
+    expect(labelOf('changed_count')).toBe('changed');
+    expect(labelOf('entry_count')).toBe('entries');
+    expect(labelOf('match_count')).toBe('matches');
+    expect(labelOf('error_finding_count')).toBe('error findings');
+    expect(labelOf('disk_usage_bytes')).toBe('disk usage');
+    expect(labelOf('of_virtual_pct')).toBe('of virtual %');
+  });
+});
+
+describe('history chart', () => {
+  it('a line whose axis starts where the data is, not at zero', () => {
+    const GiB = 2 ** 30;
+    const table: Table = {
+      name: 'run-history', title: 'History',
+      columns: [columnOf('run_id'), columnOf('disk_usage_bytes')],
+      rows: [[1, 100 * GiB], [2, 101 * GiB], [3, 103 * GiB]],
+      chart: { seriesKeys: ['disk_usage_bytes'], labelKey: 'run_id', plot: 'line' },
+    };
+    const svg = barChart(table, { isExactBytes: false, pathBase: null });
+    expect(svg).toContain('<polyline');
+    const ticks = [...svg.matchAll(/text-anchor="end">([^<]+)</g)].map((m) => m[1]);
+    expect(ticks[0]).not.toBe('0 B');
+    expect(ticks[0]).toMatch(/^(99|100)\.0 GiB$/);
+    expect(ticks[ticks.length - 1]).toMatch(/^10[3-5]\.0 GiB$/);
+    // The points span the plot's height: the lowest run near the bottom, the highest near the top.
+    const ys = [...svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(ys[0]! - ys[2]!).toBeGreaterThan(100);
+  });
+});
+
+describe('a list of roots', () => {
+  it('shows each root relative to the base, separated by commas', () => {
+    const roots = { key: 'roots', label: 'roots', kind: 'paths' as const };
+    expect(humanCell(roots, '/srv/images /srv/images2 /other', { isExactBytes: false, pathBase: '/srv' })).toBe('images, images2, /other');
   });
 });

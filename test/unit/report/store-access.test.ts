@@ -110,9 +110,11 @@ describe('report definitions', () => {
     ].join('\n'));
     expect(definition).toEqual({
       name: 'x', file: 'x.sql', title: 'A title', about: 'first line continued', overviewOrder: 5,
-      chartSeries: ['a_bytes', 'b_bytes'], chartLabel: 'name', textColumns: ['name', 'a_bytes'], detailColumns: ['note'],
+      chartSeries: ['a_bytes', 'b_bytes'], chartLabel: 'name', chartPlot: 'bars', textColumns: ['name', 'a_bytes'], detailColumns: ['note'],
       sql: 'SELECT 1 AS a_bytes',
     });
+    expect(parseDefinition('x', 'x.sql', '-- title: T\n-- plot: line\nSELECT 1').chartPlot).toBe('line');
+    expect(() => parseDefinition('x', 'x.sql', '-- title: T\n-- plot: pie\nSELECT 1')).toThrow("x.sql: 'plot' must be bars or line, got 'pie'");
   });
 
   it.each([

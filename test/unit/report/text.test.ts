@@ -125,4 +125,19 @@ describe('text tables', () => {
     expect(lines.slice(2).every((line) => line.startsWith('    ') && line.length <= 40)).toBe(true);
     expect(lines.slice(2).join(' ').replace(/ +/g, ' ').trim()).toBe(`${'word '.repeat(40)}end`);
   });
+
+  it('cuts a path longer than the line after a slash, never inside a name', () => {
+    const long = '/srv/tenants/7f3c2a9e-4b1d-4c5e-9a8f-0123456789ab/instances/5d1e0c7a-2f4b-49a1-8e3d-abcdef012345/disk.qcow2';
+    const table: Table = {
+      name: 'findings', title: '', columns: ['code', 'message'].map((k) => columnOf(k, { isDetail: k === 'message' })),
+      rows: [['E_BACKING_MISSING', `Could not open '${long}': No such file or directory`]],
+    };
+    const lines = tableLines(table, human, 60).slice(2).map((line) => line.trim());
+    expect(lines).toEqual([
+      'Could not open',
+      "'/srv/tenants/7f3c2a9e-4b1d-4c5e-9a8f-0123456789ab/",
+      'instances/5d1e0c7a-2f4b-49a1-8e3d-abcdef012345/',
+      "disk.qcow2': No such file or directory",
+    ]);
+  });
 });
