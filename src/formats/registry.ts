@@ -56,17 +56,7 @@ export function probeSector(firstBytes: Uint8Array, filename: string): ImageForm
 /** Probes `file` like QEMU; returns the winning format (raw when nothing else scores). */
 export function probeFormat(file: HostFile, filename: string): ImageFormat {
   if (file.sizeBytes === 0) return rawFormat;
-  const sector = file.readAt(0, PROBE_BYTES);
-  let best: ImageFormat = rawFormat;
-  let bestScore = 0;
-  for (const format of ALL) {
-    const score = format.probe(sector, filename);
-    if (score > bestScore) {
-      best = format;
-      bestScore = score;
-    }
-  }
-  return best;
+  return probeSector(file.readAt(0, PROBE_BYTES), filename);
 }
 
 /**

@@ -33,21 +33,7 @@ function toValue(value: unknown): SqlValue {
  * message is SQLite's); the connection should be read-only or query_only.
  */
 export function runSelect(db: Db, sql: string, params: SqlParams = {}): SqlResult {
-  let statement;
-  try {
-    statement = db.prepare(sql);
-  } catch (error) {
-    throw new UsageError(`SQL error: ${(error as Error).message}`, { cause: error });
-  }
-  if (!statement.reader) throw new UsageError('SQL error: the statement returns no rows (only queries are allowed)');
-  const columns = statement.columns().map((column) => column.name);
-  let raw: unknown[][];
-  try {
-    raw = statement.safeIntegers(true).raw(true).all(params) as unknown[][];
-  } catch (error) {
-    throw new UsageError(`SQL error: ${(error as Error).message}`, { cause: error });
-  }
-  return { columns, rows: raw.map((row) => row.map(toValue)) };
+  return runSelectBounded(db, sql, params, Number.POSITIVE_INFINITY);
 }
 
 /** Bytes a value is accounted for in a bounded result (a rough upper bound of what it costs). */

@@ -204,10 +204,20 @@ async function mapLocal(filename: string, spec: NodeSpec | undefined, options: M
     return openFailed(filename, error, false);
   }
   printWarnings(warnings);
+  return printMap(options, (print) => chain.forEachEmitted(rangeOptions(options), print), () => chain.close());
+}
+
+/**
+ * Writes the map as `emit` produces it (JSON or human, qemu-img's framing),
+ * then closes the image; a failure part way is reported as qemu-img does.
+ */
+async function printMap(
+  options: MapOptions, emit: (print: (emitted: EmittedEntry) => void) => Promise<void>, close: () => void,
+): Promise<number> {
   const out = new BufferedWriter(1);
   try {
     out.write(options.json ? JSON_OPEN : HUMAN_HEADER);
-    await chain.forEachEmitted(rangeOptions(options), (emitted) => printEntry(out, emitted, options));
+    await emit((emitted) => printEntry(out, emitted, options));
     if (options.json) out.write(JSON_CLOSE);
     return 0;
   } catch (error) {
@@ -215,7 +225,7 @@ async function mapLocal(filename: string, spec: NodeSpec | undefined, options: M
     return mapFailed(error);
   } finally {
     out.flush();
-    chain.close();
+    close();
   }
 }
 
@@ -252,17 +262,8 @@ async function mapNbd(filename: string, spec: NodeSpec, target: NbdTarget, optio
   } catch (error) {
     return openFailed(filename, error, true);
   }
-  const out = new BufferedWriter(1);
-  try {
-    out.write(options.json ? JSON_OPEN : HUMAN_HEADER);
-    for await (const emitted of image.emitted(rangeOptions(options))) printEntry(out, emitted, options);
-    if (options.json) out.write(JSON_CLOSE);
-    return 0;
-  } catch (error) {
-    out.flush();
-    return mapFailed(error);
-  } finally {
-    out.flush();
-    image.close();
-  }
+  const opened = image;
+  return printMap(options, async (print) => {
+    for await (const emitted of opened.emitted(rangeOptions(options))) print(emitted);
+  }, () => opened.close());
 }
