@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type { FindingRecord } from '../store/records.js';
 import type { LayerFiguresPass } from './layer-figures-pass.js';
+import { fsPath } from '../io/byte-path.js';
 
 /** Stores the paths the configured reference sources name (none configured: nothing to do). */
 export async function recordReferences(pass: LayerFiguresPass): Promise<void> {
@@ -27,8 +28,8 @@ export function recordFileSystems(pass: LayerFiguresPass): void {
   for (const root of roots) {
     let row;
     try {
-      const stat = fs.statSync(root, { bigint: true });
-      const fsStat = fs.statfsSync(root, { bigint: true });
+      const stat = fs.statSync(fsPath(root), { bigint: true });
+      const fsStat = fs.statfsSync(fsPath(root) as string, { bigint: true });
       row = {
         rootId: store.runs.rootId(root), dev: Number(stat.dev), capacityBytes: Number(fsStat.blocks * fsStat.bsize),
         freeBytes: Number(fsStat.bfree * fsStat.bsize), availableBytes: Number(fsStat.bavail * fsStat.bsize),

@@ -14,6 +14,7 @@ import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-addon.js';
 import { ReadCache } from './read-cache.js';
 import { planReads } from './read-plan.js';
 import { strerror } from './strerror.js';
+import { fsPath } from './byte-path.js';
 
 /** What the host file system says about a range (protocol-level block status). */
 export interface HostStatus {
@@ -136,7 +137,7 @@ export class HostFile {
   static open(filename: string, identity?: { recordAs: string; dev: number; ino: number }, isShared = false): HostFile {
     let fd: number;
     try {
-      fd = fs.openSync(filename, OPEN_FLAGS);
+      fd = fs.openSync(fsPath(filename), OPEN_FLAGS);
     } catch (error) {
       throw openError(filename, error);
     }
@@ -158,7 +159,7 @@ export class HostFile {
   static async openAsync(filename: string): Promise<HostFile> {
     let fd: number;
     try {
-      fd = await openAsync(filename, OPEN_FLAGS);
+      fd = await openAsync(fsPath(filename), OPEN_FLAGS);
     } catch (error) {
       throw openError(filename, error);
     }

@@ -10,6 +10,7 @@ import { ImgauditError } from '../../errors.js';
 import { strerror } from '../../io/strerror.js';
 import { optionString } from './options.js';
 import { parseQemuOpts } from './qemu-opts.js';
+import { fsPath } from '../../io/byte-path.js';
 
 /** A malformed --object; the message is qemu-img's. */
 export class ObjectError extends ImgauditError {
@@ -28,7 +29,7 @@ const TYPES = new Set([
 function readPem(dir: string, name: string, required: boolean): Buffer | undefined {
   const file = path.join(dir, name);
   try {
-    return fs.readFileSync(file);
+    return fs.readFileSync(fsPath(file));
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ObjectError(`Unable to access credentials ${file}: ${strerror(error)}`);
