@@ -3,6 +3,7 @@
  * root's file system and the paths the reference sources name.
  */
 import type { Db, Statement } from './db.js';
+import { displayText } from '../io/byte-path.js';
 
 /** A file system as statfs saw it. */
 export interface FileSystemRow {
@@ -32,6 +33,6 @@ export class RunFactsRepo {
 
   /** Records a path a reference source names as in use. */
   saveReference(runId: number, path: string, source: string): void {
-    this.insertReference.run(runId, path, source);
+    this.insertReference.run(runId, displayText(path), displayText(source));
   }
 }
