@@ -6,6 +6,7 @@
  */
 import type { ScanEvent, ScanProgress, ScanSummary } from '../../app/scan-events.js';
 import { writeStderr } from '../output.js';
+import { displayText } from '../../io/byte-path.js';
 
 /** How much the scan shows. */
 export type Verbosity = 'quiet' | 'cron' | 'interactive';
@@ -77,7 +78,7 @@ export class ScanReporter {
     const { finding } = event;
     if (finding.severity === 'error' || (finding.severity === 'warning' && this.verbosity === 'interactive')) {
       this.clear();
-      writeStderr(`imgaudit: ${finding.severity}: ${finding.message} [${finding.code}]\n`);
+      writeStderr(`imgaudit: ${finding.severity}: ${displayText(finding.message)} [${finding.code}]\n`);
     }
   }
 
