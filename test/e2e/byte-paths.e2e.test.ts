@@ -15,8 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_AVAILABLE, TEST_PASSWORD, startCluster } from '../support/pg-cluster.js';
 import { buildQcow2 } from '../support/qcow2-builder.js';
 import { TEST_ENV, hasQemu } from '../support/qemu.js';
+import { cli as cliAsync } from './central-support.js';
 import { CLI, requireBuild, runCli } from './scan-support.js';
 
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-byte-paths-')));
@@ -148,6 +150,29 @@ describe.skipIf(!hasPython)('non-UTF-8 names (e2e)', () => {
     const configured = runCli(['scan', '-c', config], dir);
     expect(configured.status, configured.stderr).toBe(0);
     expect(query(path.join(dir, 'config.db'), 'SELECT path, path_bytes FROM roots')).toEqual([{ path: `${dir}/r\\xfe`, path_bytes: rootBytes }]);
+  });
+
+  it.skipIf(!PG_AVAILABLE)('push copies the exact bytes to the central store, and reports there show the same text', async () => {
+    const cluster = startCluster();
+    try {
+      const database = cluster.createDatabase();
+      const push = await cliAsync(['push', '--db', db, '--to', cluster.url(database, 'pusher', TEST_PASSWORD), '--host', 'hv-bytes'], dir);
+      expect(push.status, push.stderr).toBe(0);
+      const rows = (table: string) => cluster.psql(
+        `SELECT DISTINCT path || '|' || coalesce(encode(path_bytes, 'hex'), '') AS row FROM ${table} ORDER BY row`, database).trim().split('\n');
+      expect(rows('files')).toEqual([
+        `${root}/b\\xff.qcow2|${estate.base.toString('hex')}`, `${root}/d\\xe9/o\\xfe.qcow2|${estate.overlay.toString('hex')}`,
+      ]);
+      expect(rows('images')).toEqual(rows('files'));
+      expect(rows('roots')).toEqual([`${root}|`]);
+      const local = runCli(['report', '--db', db, '--by', 'image', '--format', 'csv'], dir);
+      const central = await cliAsync(['report', '--db', cluster.url(database, 'pusher', TEST_PASSWORD), '--host', 'hv-bytes',
+        '--by', 'image', '--format', 'csv'], dir);
+      expect(central.status, central.stderr).toBe(0);
+      expect(central.stdout).toBe(local.stdout);
+    } finally {
+      cluster.destroy();
+    }
   });
 
   it.skipIf(!hasQemu)('map of such a path prints exactly what qemu-img prints (live)', () => {
