@@ -185,6 +185,30 @@ describe.skipIf(!hasPython)('non-UTF-8 names (e2e)', () => {
         expect(ours.stdout.equals(qemu.stdout), `${output}:\n${ours.stdout.toString('latin1')}\n${qemu.stdout.toString('latin1')}`).toBe(true);
       }
     }
+    // vmdk extents and qcow2 data files named with such bytes in the image: opened by those bytes.
+    const extras = path.join(dir, 'extras');
+    fs.mkdirSync(extras);
+    const vmdk = bytes('v', [0xfe], '.vmdk');
+    const qcow2 = bytes('q', [0xfc], '.qcow2');
+    expect(execBytes(['/usr/bin/env', 'qemu-img', 'create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', vmdk, '1M'], extras).status).toBe(0);
+    expect(execBytes(['/usr/bin/env', 'qemu-img', 'create', '-q', '-f', 'qcow2', '-o',
+      bytes('data_file=d', [0xfd], '.raw'), qcow2, '1M'], extras).status).toBe(0);
+    expect(execBytes(['/usr/bin/env', 'qemu-io', '-c', 'write 0 64k', qcow2], extras).status).toBe(0);
+    for (const file of [vmdk, qcow2]) {
+      for (const output of ['human', 'json']) {
+        const qemu = execBytes(['/usr/bin/env', 'qemu-img', 'map', `--output=${output}`, file], extras);
+        const ours = imgaudit(['map', `--output=${output}`, file], extras);
+        expect(qemu.status, qemu.stderr.toString()).toBe(0);
+        expect(ours.stdout.equals(qemu.stdout), `${file.toString('latin1')} ${output}:\n${ours.stderr.toString('latin1')}`).toBe(true);
+      }
+    }
+    const extrasDb = path.join(dir, 'extras.db');
+    const scan = runCli(['scan', '--db', extrasDb, extras], dir);
+    expect(scan.status, scan.stderr).toBe(0);
+    expect(query(extrasDb, `SELECT i.path, c.error_code FROM run_images ri JOIN images i ON i.id = ri.image_id
+      JOIN chains c ON c.id = ri.chain_id WHERE i.path NOT LIKE '%.raw' ORDER BY i.path`)).toEqual([
+      { path: `${extras}/q\\xfc.qcow2`, error_code: null }, { path: `${extras}/v\\xfe.vmdk`, error_code: null },
+    ]);
     // The human map names the backing file by its bytes, as qemu-img does.
     expect(imgaudit(['map', estate.overlay]).stdout.includes(bytes(`${root}/d`, [0xe9], '/../b', [0xff], '.qcow2'))).toBe(true);
     // A missing file is named in the message by its bytes too.
