@@ -11,8 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImageOpenError, ImgauditError } from '../errors.js';
-import type { FileGuard, FileRole } from '../map/opened-files.js';
 import { decodePath, fsPath } from '../io/byte-path.js';
+import type { FileGuard, FileRole } from '../map/opened-files.js';
 
 /** A backing file lies outside the scanned roots and the configuration does not follow such files. */
 export class BackingOutsideRootsError extends ImgauditError {

@@ -10,9 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ReferencesConfig } from '../config/config.js';
+import { decodePath, fsPath } from '../io/byte-path.js';
 import type { FindingRecord } from '../store/records.js';
 import { libvirtDiskSources } from './libvirt-xml.js';
-import { decodePath, fsPath } from '../io/byte-path.js';
 
 /** A path a source names as in use. */
 export interface Reference {

@@ -3,9 +3,9 @@
  * name, and each root's file system (statfs).
  */
 import fs from 'node:fs';
+import { fsPath } from '../io/byte-path.js';
 import type { FindingRecord } from '../store/records.js';
 import type { LayerFiguresPass } from './layer-figures-pass.js';
-import { fsPath } from '../io/byte-path.js';
 
 /** Stores the paths the configured reference sources name (none configured: nothing to do). */
 export async function recordReferences(pass: LayerFiguresPass): Promise<void> {

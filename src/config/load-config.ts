@@ -5,11 +5,11 @@
  * default database, are relative to the current directory.
  */
 import path from 'node:path';
+import { decodePath } from '../io/byte-path.js';
 import { readRegularFile } from '../io/regular-file.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_CONFIG, type PartialConfig, type ScanConfig, mergeConfig, validateConfig } from './config.js';
 import { presetLayer } from './presets.js';
-import { decodePath } from '../io/byte-path.js';
 
 /** Where the configuration comes from. */
 export interface ConfigSources {

@@ -12,9 +12,9 @@
  */
 import fs from 'node:fs';
 import { ReadError } from '../errors.js';
+import { fsPath } from './byte-path.js';
 import { fiemapExtents } from './native-addon.js';
 import { strerror } from './strerror.js';
-import { fsPath } from './byte-path.js';
 
 /** A byte range of the host file. */
 export interface HostExtent {

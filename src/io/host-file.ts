@@ -10,11 +10,11 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { ImageOpenError, ReadError } from '../errors.js';
+import { fsPath } from './byte-path.js';
 import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-addon.js';
 import { ReadCache } from './read-cache.js';
 import { planReads } from './read-plan.js';
 import { strerror } from './strerror.js';
-import { fsPath } from './byte-path.js';
 
 /** What the host file system says about a range (protocol-level block status). */
 export interface HostStatus {

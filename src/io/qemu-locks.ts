@@ -12,8 +12,8 @@
  * it probes with F_OFD_GETLK only where /proc/locks cannot be read.
  */
 import fs from 'node:fs';
-import { LOCK_WRITE, lockProbe } from './native-addon.js';
 import { fsPath } from './byte-path.js';
+import { LOCK_WRITE, lockProbe } from './native-addon.js';
 
 const PERM_BASE = 100;
 const SHARED_BASE = 200;

@@ -3,10 +3,10 @@
  * the files still without one, a page at a time, and the rows the pass
  * stores once per file state.
  */
+import { storedPath } from '../io/byte-path.js';
 import type { Db, Statement } from './db.js';
 import { PAGE_ROWS } from './pass-work-lists.js';
 import type { FileState } from './records.js';
-import { storedPath } from '../io/byte-path.js';
 
 /** Bytes per SPEC §3 category (own, true, shadowed). */
 export interface CategoryRow {

@@ -3,11 +3,11 @@
  * states still without them, a page at a time, their layers, and the
  * shadowed bytes and commit estimates the pass stores.
  */
+import { storedPath } from '../io/byte-path.js';
 import type { CategoryRow } from './allocation-repo.js';
 import type { Db, Statement } from './db.js';
 import { PAGE_ROWS } from './pass-work-lists.js';
 import type { FileState } from './records.js';
-import { storedPath } from '../io/byte-path.js';
 
 /** A chain state of the run whose layer figures are not computed yet. */
 export interface PendingChain {

@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { bytesIfEscaped, displayText, storedPath } from '../io/byte-path.js';
 import type { Db, Statement } from './db.js';
 import type { ChainRecord, FileState, LayerRecord, SnapshotRecord } from './records.js';
-import { bytesIfEscaped, displayText, storedPath } from '../io/byte-path.js';
 
 /** A chain state a previous run recorded for an image, with the files it was made of. */
 export interface PreviousChain {

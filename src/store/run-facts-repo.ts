@@ -2,8 +2,8 @@
  * What a run saw besides its images (run_filesystems, run_references): each
  * root's file system and the paths the reference sources name.
  */
-import type { Db, Statement } from './db.js';
 import { displayText } from '../io/byte-path.js';
+import type { Db, Statement } from './db.js';
 
 /** A file system as statfs saw it. */
 export interface FileSystemRow {

@@ -4,9 +4,9 @@
  * was left `running` by a crash).
  */
 import type { Severity } from '../config/config.js';
+import { bytesIfEscaped, displayText, storedPath } from '../io/byte-path.js';
 import type { Db, Statement } from './db.js';
 import type { FindingRecord, ImageChange } from './records.js';
-import { bytesIfEscaped, displayText, storedPath } from '../io/byte-path.js';
 
 /** What a run is started with. */
 export interface RunStart {

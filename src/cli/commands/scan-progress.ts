@@ -5,8 +5,8 @@
  * the summary line only when the exit status is not 0. --quiet: nothing.
  */
 import type { ScanEvent, ScanProgress, ScanSummary } from '../../app/scan-events.js';
-import { writeStderr } from '../output.js';
 import { displayText } from '../../io/byte-path.js';
+import { writeStderr } from '../output.js';
 
 /** How much the scan shows. */
 export type Verbosity = 'quiet' | 'cron' | 'interactive';

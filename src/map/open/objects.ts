@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImgauditError } from '../../errors.js';
+import { fsPath } from '../../io/byte-path.js';
 import { strerror } from '../../io/strerror.js';
 import { optionString } from './options.js';
 import { parseQemuOpts } from './qemu-opts.js';
-import { fsPath } from '../../io/byte-path.js';
 
 /** A malformed --object; the message is qemu-img's. */
 export class ObjectError extends ImgauditError {
