@@ -15,13 +15,15 @@ SELECT local_id, started_at FROM runs WHERE host_name = $1 ORDER BY local_id;
 SELECT id FROM runs WHERE host_name = $1 AND local_id = $2;
 
 -- name: insert_roots
-INSERT INTO roots (path) SELECT p FROM unnest($1::text[]) AS t(p) ORDER BY p ON CONFLICT (path) DO NOTHING;
+INSERT INTO roots (path, path_bytes) SELECT p, decode(h, 'hex') FROM unnest($1::text[], $2::text[]) AS t(p, h) ORDER BY p
+ON CONFLICT (path) DO NOTHING;
 
 -- name: root_ids
 SELECT id, path FROM roots WHERE path = ANY($1::text[]);
 
 -- name: insert_images
-INSERT INTO images (path) SELECT p FROM unnest($1::text[]) AS t(p) ORDER BY p ON CONFLICT (path) DO NOTHING;
+INSERT INTO images (path, path_bytes) SELECT p, decode(h, 'hex') FROM unnest($1::text[], $2::text[]) AS t(p, h) ORDER BY p
+ON CONFLICT (path) DO NOTHING;
 
 -- name: image_ids
 SELECT id, path FROM images WHERE path = ANY($1::text[]);
@@ -34,9 +36,13 @@ SELECT id, key FROM base_sharings WHERE key = ANY($1::text[]);
 
 -- name: insert_files
 INSERT INTO files (path, dev, ino, size_bytes, allocated_bytes, mtime_ns, ctime_ns, format, virtual_size_bytes,
-                   backing_name, backing_format, cluster_size_bytes, version, flags)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-                     $8::text[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[])
+                   backing_name, backing_format, cluster_size_bytes, version, flags, path_bytes)
+SELECT path, dev, ino, size_bytes, allocated_bytes, mtime_ns, ctime_ns, format, virtual_size_bytes,
+       backing_name, backing_format, cluster_size_bytes, version, flags, decode(path_hex, 'hex')
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+            $8::text[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[])
+     AS t(path, dev, ino, size_bytes, allocated_bytes, mtime_ns, ctime_ns, format, virtual_size_bytes,
+          backing_name, backing_format, cluster_size_bytes, version, flags, path_hex)
 ON CONFLICT (path, dev, ino, size_bytes, allocated_bytes, mtime_ns, ctime_ns, format) DO NOTHING;
 
 -- name: file_ids

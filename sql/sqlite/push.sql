@@ -1,7 +1,8 @@
 -- Why: what `imgaudit push` reads from a host's SQLite file: the runs that
 -- have ended and, per run, every row the central store needs to hold it.
 -- Id lists are passed as JSON arrays (json_each): the push reads through a
--- read-only connection, which cannot fill temporary tables.
+-- read-only connection, which cannot fill temporary tables. A path's exact
+-- bytes (path_bytes, set where it is not UTF-8) go as hex text (*_hex).
 
 -- name: ended_runs
 SELECT id, started_at, finished_at, status, pid, host, tool_version, roots, config, fingerprint, is_full,
@@ -10,7 +11,8 @@ SELECT id, started_at, finished_at, status, pid, host, tool_version, roots, conf
 FROM runs WHERE status <> 'running' ORDER BY id;
 
 -- name: run_images
-SELECT i.path AS image_path, ro.path AS root_path, ri.chain_id, ri.change
+SELECT i.path AS image_path, ro.path AS root_path, ri.chain_id, ri.change,
+       nullif(hex(i.path_bytes), '') AS image_path_hex, nullif(hex(ro.path_bytes), '') AS root_path_hex
 FROM run_images ri
 JOIN images i ON i.id = ri.image_id
 JOIN roots ro ON ro.id = ri.root_id
@@ -24,12 +26,12 @@ SELECT path, code, severity, message FROM run_findings WHERE run_id = ? ORDER BY
 SELECT depth, data_bytes, zero_bytes, preallocated_bytes FROM run_depth_totals WHERE run_id = ? ORDER BY depth;
 
 -- name: run_filesystems
-SELECT ro.path AS root_path, fs.dev, fs.capacity_bytes, fs.free_bytes, fs.available_bytes
+SELECT ro.path AS root_path, nullif(hex(ro.path_bytes), '') AS root_path_hex, fs.dev, fs.capacity_bytes, fs.free_bytes, fs.available_bytes
 FROM run_filesystems fs JOIN roots ro ON ro.id = fs.root_id
 WHERE fs.run_id = ? ORDER BY ro.path;
 
 -- name: run_root_usage
-SELECT ro.path AS root_path, u.disk_usage_bytes
+SELECT ro.path AS root_path, nullif(hex(ro.path_bytes), '') AS root_path_hex, u.disk_usage_bytes
 FROM run_root_usage u JOIN roots ro ON ro.id = u.root_id
 WHERE u.run_id = ? ORDER BY ro.path;
 
@@ -37,7 +39,7 @@ WHERE u.run_id = ? ORDER BY ro.path;
 SELECT format, disk_usage_bytes FROM run_format_usage WHERE run_id = ? ORDER BY format;
 
 -- name: run_image_use
-SELECT i.path AS image_path, u.in_use
+SELECT i.path AS image_path, nullif(hex(i.path_bytes), '') AS image_path_hex, u.in_use
 FROM run_image_use u JOIN images i ON i.id = u.image_id
 WHERE u.run_id = ? ORDER BY i.path;
 
@@ -75,7 +77,7 @@ FROM chain_findings WHERE chain_id IN (SELECT value FROM json_each(?)) ORDER BY 
 
 -- name: files
 SELECT id, path, dev, ino, size_bytes, allocated_bytes, mtime_ns, ctime_ns, format, virtual_size_bytes,
-       backing_name, backing_format, cluster_size_bytes, version, flags
+       backing_name, backing_format, cluster_size_bytes, version, flags, nullif(hex(path_bytes), '') AS path_hex
 FROM files WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id;
 
 -- name: file_allocations

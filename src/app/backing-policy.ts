@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImageOpenError, ImgauditError } from '../errors.js';
+import { decodePath, fsPath } from '../io/byte-path.js';
 import type { FileGuard, FileRole } from '../map/opened-files.js';
 
 /** A backing file lies outside the scanned roots and the configuration does not follow such files. */
@@ -30,7 +31,8 @@ export function isInsideRoots(file: string, roots: readonly string[]): boolean {
 
 function realPath(file: string): string | null {
   try {
-    return fs.realpathSync.native(file);
+    // Read back as bytes: a real path that is not UTF-8 stays exact (io/byte-path.ts).
+    return decodePath(fs.realpathSync.native(fsPath(file), { encoding: 'buffer' }));
   } catch {
     return null;
   }
@@ -50,7 +52,7 @@ export function rootsGuard(roots: readonly string[], followOutsideRoots: boolean
   return (name, role) => {
     const real = realPath(name);
     if (real === null) return null;
-    const stats = fs.statSync(real, { throwIfNoEntry: false });
+    const stats = fs.statSync(fsPath(real), { throwIfNoEntry: false });
     if (stats === undefined || stats.isDirectory()) return null;
     const what = ROLE_NAMES[role];
     const shown = real === path.resolve(name) ? `'${name}'` : `'${name}' (really '${real}')`;

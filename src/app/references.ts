@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ReferencesConfig } from '../config/config.js';
+import { decodePath, fsPath } from '../io/byte-path.js';
 import type { FindingRecord } from '../store/records.js';
 import { libvirtDiskSources } from './libvirt-xml.js';
 
@@ -34,12 +35,12 @@ function errnoOf(error: unknown): string {
 
 function readSource(file: string, onFinding: (path: string, finding: FindingRecord) => void): string | null {
   try {
-    const size = fs.statSync(file).size;
+    const size = fs.statSync(fsPath(file)).size;
     if (size > MAX_SOURCE_BYTES) {
       onFinding(file, warning('E_REFERENCE_UNREADABLE', `reference source '${file}' is larger than ${MAX_SOURCE_BYTES} bytes; not read`));
       return null;
     }
-    return fs.readFileSync(file, 'utf8');
+    return decodePath(fs.readFileSync(fsPath(file))); // paths in it are bytes
   } catch (error) {
     onFinding(file, warning('E_REFERENCE_UNREADABLE', `reference source '${file}' cannot be read: ${errnoOf(error)}`));
     return null;
@@ -73,9 +74,10 @@ function* fromPathList(file: string, onFinding: (path: string, finding: FindingR
 function* fromDomainDir(dir: string, onFinding: (path: string, finding: FindingRecord) => void): Generator<Reference> {
   let names: string[];
   try {
-    names = fs.readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.name.endsWith('.xml') && (entry.isFile() || entry.isSymbolicLink()))
-      .map((entry) => entry.name)
+    names = fs.readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' })
+      .filter((entry) => entry.isFile() || entry.isSymbolicLink())
+      .map((entry) => decodePath(entry.name as unknown as Buffer))
+      .filter((name) => name.endsWith('.xml'))
       .sort();
   } catch (error) {
     onFinding(dir, warning('E_REFERENCE_UNREADABLE', `libvirt domain directory '${dir}' cannot be read: ${errnoOf(error)}`));

@@ -3,6 +3,7 @@
  * name, and each root's file system (statfs).
  */
 import fs from 'node:fs';
+import { fsPath } from '../io/byte-path.js';
 import type { FindingRecord } from '../store/records.js';
 import type { LayerFiguresPass } from './layer-figures-pass.js';
 
@@ -27,8 +28,8 @@ export function recordFileSystems(pass: LayerFiguresPass): void {
   for (const root of roots) {
     let row;
     try {
-      const stat = fs.statSync(root, { bigint: true });
-      const fsStat = fs.statfsSync(root, { bigint: true });
+      const stat = fs.statSync(fsPath(root), { bigint: true });
+      const fsStat = fs.statfsSync(fsPath(root) as string, { bigint: true });
       row = {
         rootId: store.runs.rootId(root), dev: Number(stat.dev), capacityBytes: Number(fsStat.blocks * fsStat.bsize),
         freeBytes: Number(fsStat.bfree * fsStat.bsize), availableBytes: Number(fsStat.bavail * fsStat.bsize),

@@ -10,7 +10,7 @@
  * | `E_NOT_REGULAR` | error | a backing file, data file or extent is not a regular file (a FIFO, a device): never opened |
  * | `E_ROOT_MISSING`, `E_ROOT_NOT_DIRECTORY` | error | a configured root cannot be crawled (the run ends `failed`) |
  * | `E_DIR_UNREADABLE` | error | a directory under a root cannot be read (the run ends `failed`) |
- * | `E_NAME_NOT_UTF8` | error, warning | a name is not UTF-8: a directory (not walked; the run ends `failed`) or a file named like an image is an error, another file a warning |
+ * | `E_NAME_NOT_UTF8` | - | no longer given: names are bytes and are audited (io/byte-path.ts); earlier runs may hold it |
  * | `E_ROOT_NO_IMAGES` | warning | no file under a root is a disk image (a root that is a regular file but no image, too) |
  * | `E_ROOT_IGNORED` | info | a root lies inside another root (its files are audited once) |
  * | `E_SNAPSHOT_TABLE` | error | a qcow2 snapshot table QEMU refuses ("Too much extra metadata..."); mapped anyway |

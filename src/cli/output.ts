@@ -2,14 +2,17 @@
  * Buffered, synchronous writes to stdout/stderr: map output can be millions
  * of lines, so text is gathered in 64 KiB chunks and written with
  * fs.writeSync (retrying when a non-blocking pipe is full), which keeps
- * memory flat and ordering exact.
+ * memory flat and ordering exact. Text is written as UTF-8, except that
+ * an escaped byte of a path that is not UTF-8 is written as that byte.
  */
 import fs from 'node:fs';
+import { pathBytes } from '../io/byte-path.js';
 
 const CHUNK_BYTES = 64 * 1024;
 
 function writeAll(fd: number, text: string): void {
-  let buffer = Buffer.from(text);
+  // A path not UTF-8 is written as its bytes, as qemu-img prints a file name (io/byte-path.ts).
+  let buffer = pathBytes(text);
   while (buffer.length > 0) {
     try {
       const written = fs.writeSync(fd, buffer);

@@ -5,6 +5,7 @@
  * default database, are relative to the current directory.
  */
 import path from 'node:path';
+import { decodePath } from '../io/byte-path.js';
 import { readRegularFile } from '../io/regular-file.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_CONFIG, type PartialConfig, type ScanConfig, mergeConfig, validateConfig } from './config.js';
@@ -28,7 +29,8 @@ export const MAX_CONFIG_BYTES = 1 << 20;
 function readConfigFile(file: string): unknown {
   let text: string;
   try {
-    text = readRegularFile(file, MAX_CONFIG_BYTES).toString('utf8');
+    // Paths are bytes: a root written with bytes that are not UTF-8 keeps them (io/byte-path.ts).
+    text = decodePath(readRegularFile(file, MAX_CONFIG_BYTES));
   } catch (error) {
     throw new ConfigError(`cannot read config file '${file}': ${(error as Error).message}`, { cause: error });
   }

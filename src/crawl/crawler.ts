@@ -3,16 +3,17 @@
  * root without building the full list. Regular files only (symlinks are not
  * followed, so there are no loops and no file is seen twice through a link);
  * hidden files and directories are skipped; exclusions are never entered.
- * Nothing is left out silently: a directory that cannot be read, and a name
- * that is not UTF-8 (which a string path could not open), are problems
- * reported with their path (fast-glob's own error handling would skip them
- * without a word: its directory reads go through a wrapper here).
+ * Nothing is left out silently: a directory that cannot be read is a
+ * problem reported with its path (fast-glob's own error handling would skip
+ * it without a word: its directory reads go through a wrapper here). Names
+ * are bytes: the wrapper reads them as such and hands fast-glob each name
+ * not UTF-8 escaped (io/byte-path.ts), so such files and directories are
+ * walked, matched and audited like any other.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
-import { extensionFormat } from './classify.js';
-import { globMatcher } from './glob-match.js';
+import { decodePath, displayText, fsPath } from '../io/byte-path.js';
 
 /** A file found under a root. */
 export interface Candidate {
@@ -30,14 +31,10 @@ export interface RootProblem {
   root: string;
   /** What could not be crawled (the root itself for root-level problems). */
   path: string;
-  code: 'E_ROOT_MISSING' | 'E_ROOT_NOT_DIRECTORY' | 'E_DIR_UNREADABLE' | 'E_NAME_NOT_UTF8';
+  code: 'E_ROOT_MISSING' | 'E_ROOT_NOT_DIRECTORY' | 'E_DIR_UNREADABLE';
   message: string;
-  /**
-   * Images may lie in what could not be read (a root, a directory): the run
-   * is no complete picture. False for a file whose name is not UTF-8.
-   */
+  /** Images may lie in what could not be read (a root, a directory): the run is no complete picture. */
   isGap: boolean;
-  /** `warning` for a file with a non-UTF-8 name not named like an image; `error` otherwise. */
   severity: 'error' | 'warning';
 }
 
@@ -70,41 +67,16 @@ export function nestedRoots(roots: readonly string[]): { root: string; under: st
   });
 }
 
-/** A name as messages show it: bytes that are not UTF-8 as \xNN escapes. */
-export function escapedName(bytes: Buffer): string {
-  let out = '';
-  for (let at = 0; at < bytes.length;) {
-    const length = utf8SequenceLength(bytes, at);
-    if (length === 0) {
-      out += `\\x${bytes[at]!.toString(16).padStart(2, '0')}`;
-      at++;
-    } else {
-      out += bytes.subarray(at, at + length).toString('utf8');
-      at += length;
-    }
-  }
-  return out;
-}
-
-/** Length of the valid UTF-8 sequence at `at`, or 0 when there is none. */
-function utf8SequenceLength(bytes: Buffer, at: number): number {
-  const lead = bytes[at]!;
-  const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
-  if (length === 0 || at + length > bytes.length) return 0;
-  const sequence = bytes.subarray(at, at + length);
-  return Buffer.from(sequence.toString('utf8')).equals(sequence) ? length : 0;
-}
-
 type ReaddirCallback = (error: NodeJS.ErrnoException | null, entries?: fs.Dirent[]) => void;
 
 /**
- * fast-glob's `readdir`, wrapped: a directory that cannot be read and a
- * name that is not UTF-8 become problems, and the walk goes on.
+ * fast-glob's `readdir`, wrapped: a directory that cannot be read becomes a
+ * problem, and the walk goes on; names are read as bytes.
  */
-function watchedReaddir(root: string, problems: RootProblem[], isCandidateName: (relativePath: string) => boolean) {
+function watchedReaddir(root: string, problems: RootProblem[]) {
   return (directory: string, options: unknown, callback?: ReaddirCallback): void => {
     const done = (typeof options === 'function' ? options : callback) as ReaddirCallback;
-    fs.readdir(directory, { withFileTypes: true, encoding: 'buffer' }, (error, entries) => {
+    fs.readdir(fsPath(directory), { withFileTypes: true, encoding: 'buffer' }, (error, entries) => {
       if (error !== null) {
         if (error.code === 'ENOENT' && directory !== root) {
           done(null, []); // removed while we walked
@@ -112,34 +84,18 @@ function watchedReaddir(root: string, problems: RootProblem[], isCandidateName: 
         }
         const code = error.code ?? 'EIO';
         problems.push(directory === root
-          ? { kind: 'root-problem', root, path: root, code: 'E_ROOT_MISSING', message: `root '${root}' cannot be read: ${code}`,
+          ? { kind: 'root-problem', root, path: root, code: 'E_ROOT_MISSING', message: `root '${displayText(root)}' cannot be read: ${code}`,
               isGap: true, severity: 'error' }
           : { kind: 'root-problem', root, path: directory, code: 'E_DIR_UNREADABLE', isGap: true, severity: 'error',
-              message: `directory '${directory}' cannot be read: ${code}; the images under it are not in this run` });
+              message: `directory '${displayText(directory)}' cannot be read: ${code}; the images under it are not in this run` });
         done(null, []);
         return;
       }
-      const named: fs.Dirent[] = [];
       for (const entry of entries) {
-        const bytes = entry.name as unknown as Buffer;
-        const name = bytes.toString('utf8');
-        if (!Buffer.from(name).equals(bytes)) {
-          // A file only when its name (undecodable bytes read as U+FFFD) would be a candidate; a directory always.
-          const relative = path.relative(root, path.join(directory, name)).split(path.sep).join('/');
-          if (!entry.isDirectory() && !isCandidateName(relative)) continue;
-          const shown = path.join(directory, escapedName(bytes));
-          // A directory is a gap (what it holds is unknown); a file an error when named like an image.
-          const isGap = entry.isDirectory();
-          const isNamedLikeImage = extensionFormat(name) !== null;
-          problems.push({ kind: 'root-problem', root, path: shown, code: 'E_NAME_NOT_UTF8', isGap,
-            severity: isGap || isNamedLikeImage ? 'error' : 'warning',
-            message: `'${shown}' is named with bytes that are not UTF-8; imgaudit does not ${isGap ? 'read' : 'audit'} it `
-              + '(rename it to audit it)' });
-          continue;
-        }
-        (entry as unknown as { name: string }).name = name;
-        named.push(entry as unknown as fs.Dirent);
+        // Names are bytes: one that is not UTF-8 is held escaped (io/byte-path.ts), and crawled like any other.
+        (entry as unknown as { name: string }).name = decodePath(entry.name as unknown as Buffer);
       }
+      const named = entries as unknown as fs.Dirent[];
       done(null, named);
     });
   };
@@ -148,15 +104,15 @@ function watchedReaddir(root: string, problems: RootProblem[], isCandidateName: 
 function rootKind(root: string): 'directory' | 'file' | RootProblem {
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(root);
+    stat = fs.statSync(fsPath(root));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    return { kind: 'root-problem', root, path: root, code: 'E_ROOT_MISSING', message: `root '${root}' cannot be read: ${code}`,
+    return { kind: 'root-problem', root, path: root, code: 'E_ROOT_MISSING', message: `root '${displayText(root)}' cannot be read: ${code}`,
       isGap: true, severity: 'error' };
   }
   if (stat.isDirectory()) return 'directory';
   if (stat.isFile()) return 'file';
-  return { kind: 'root-problem', root, path: root, code: 'E_ROOT_NOT_DIRECTORY', message: `root '${root}' is not a directory`,
+  return { kind: 'root-problem', root, path: root, code: 'E_ROOT_NOT_DIRECTORY', message: `root '${displayText(root)}' is not a directory`,
     isGap: true, severity: 'error' };
 }
 
@@ -177,9 +133,6 @@ export async function* crawl(options: CrawlOptions): AsyncGenerator<Candidate | 
       continue;
     }
     const problems: RootProblem[] = [];
-    const included = globMatcher(options.include);
-    const excluded = globMatcher(options.exclude);
-    const isCandidateName = (relativePath: string): boolean => included(relativePath) && !excluded(relativePath);
     const stream = fg.stream([...options.include], {
       cwd: root,
       ignore: [...options.exclude],
@@ -189,7 +142,14 @@ export async function* crawl(options: CrawlOptions): AsyncGenerator<Candidate | 
       unique: true,
       // Reading errors are caught by watchedReaddir; what is left (a race with a removal) is not an error.
       suppressErrors: true,
-      fs: { readdir: watchedReaddir(root, problems, isCandidateName) as unknown as typeof fs.readdir },
+      fs: {
+        readdir: watchedReaddir(root, problems) as unknown as typeof fs.readdir,
+        // fast-glob stats an entry only when its type is unknown: the same bytes as readdir gave.
+        lstat: ((file: string, callback: (error: NodeJS.ErrnoException | null, stats: fs.Stats) => void) =>
+          fs.lstat(fsPath(file), callback)) as unknown as typeof fs.lstat,
+        stat: ((file: string, callback: (error: NodeJS.ErrnoException | null, stats: fs.Stats) => void) =>
+          fs.stat(fsPath(file), callback)) as unknown as typeof fs.stat,
+      },
     });
     for await (const entry of stream) {
       yield* problems.splice(0);

@@ -1,12 +1,13 @@
 /** File identity by stat, for change detection (incremental scans, changes during mapping). */
 import fs from 'node:fs';
+import { fsPath } from '../io/byte-path.js';
 import type { FileIdentity } from '../map/image-chain.js';
 
 /** The identity of the file at `path` now (following symlinks), or null when it is gone. */
 export function statIdentity(path: string): FileIdentity | null {
   let stat: fs.BigIntStats;
   try {
-    stat = fs.statSync(path, { bigint: true });
+    stat = fs.statSync(fsPath(path), { bigint: true });
   } catch {
     return null;
   }

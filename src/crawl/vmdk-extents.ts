@@ -11,6 +11,7 @@ import path from 'node:path';
 import { nameFromLatin1 } from '../formats/common/names.js';
 import { cString, descriptionValue, extentLines, isVmdkDescriptor } from '../formats/vmdk/descriptor.js';
 import * as S from '../formats/vmdk/spec.js';
+import { fsPath } from '../io/byte-path.js';
 
 /** Descriptor files are named `*.vmdk` (what qemu-img and VMware write). */
 export function isVmdkName(file: string): boolean {
@@ -39,7 +40,7 @@ function readHead(fd: number, length: number): Buffer {
 export function descriptorExtentPaths(file: string): string[] | null {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(fsPath(file), 'r');
   } catch {
     return null;
   }

@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import { ReadError } from '../errors.js';
+import { fsPath } from './byte-path.js';
 import { fiemapExtents } from './native-addon.js';
 import { strerror } from './strerror.js';
 
@@ -73,7 +74,7 @@ function fromTriples(triples: Float64Array): HostExtentMap {
 export function hostExtents(path: string): HostExtentMap | null {
   let fd: number;
   try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fd = fs.openSync(fsPath(path), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     throw new ReadError(`Could not open '${path}': ${strerror(error)}`, { cause: error });
   }

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { ImageOpenError, ReadError } from '../errors.js';
+import { fsPath } from './byte-path.js';
 import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-addon.js';
 import { ReadCache } from './read-cache.js';
 import { planReads } from './read-plan.js';
@@ -136,7 +137,7 @@ export class HostFile {
   static open(filename: string, identity?: { recordAs: string; dev: number; ino: number }, isShared = false): HostFile {
     let fd: number;
     try {
-      fd = fs.openSync(filename, OPEN_FLAGS);
+      fd = fs.openSync(fsPath(filename), OPEN_FLAGS);
     } catch (error) {
       throw openError(filename, error);
     }
@@ -158,7 +159,7 @@ export class HostFile {
   static async openAsync(filename: string): Promise<HostFile> {
     let fd: number;
     try {
-      fd = await openAsync(filename, OPEN_FLAGS);
+      fd = await openAsync(fsPath(filename), OPEN_FLAGS);
     } catch (error) {
       throw openError(filename, error);
     }

@@ -12,6 +12,7 @@
  * it probes with F_OFD_GETLK only where /proc/locks cannot be read.
  */
 import fs from 'node:fs';
+import { fsPath } from './byte-path.js';
 import { LOCK_WRITE, lockProbe } from './native-addon.js';
 
 const PERM_BASE = 100;
@@ -66,7 +67,7 @@ export function qemuInUse(fd: number): InUse {
 export function probeInUse(path: string): InUse {
   let fd: number;
   try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fd = fs.openSync(fsPath(path), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch {
     return null;
   }
@@ -138,7 +139,7 @@ export function imageInUse(path: string): InUse {
   if (table.locks === null) return probeInUse(path);
   let stat: fs.BigIntStats;
   try {
-    stat = fs.statSync(path, { bigint: true });
+    stat = fs.statSync(fsPath(path), { bigint: true });
   } catch {
     return null;
   }

@@ -6,6 +6,7 @@
  * bounded. Errors carry an errno-style `code`; callers word the message.
  */
 import fs from 'node:fs';
+import { fsPath } from './byte-path.js';
 
 /** What the path names, following symbolic links: a kind, or null when nothing is there. */
 export type FileKind = 'file' | 'directory' | 'fifo' | 'device' | 'socket' | 'other';
@@ -22,7 +23,7 @@ export function kindOf(stats: fs.Stats): FileKind {
 
 /** The kind of what `file` names (following links), or null when nothing is there. */
 export function fileKind(file: string): FileKind | null {
-  const stats = fs.statSync(file, { throwIfNoEntry: false });
+  const stats = fs.statSync(fsPath(file), { throwIfNoEntry: false });
   return stats === undefined ? null : kindOf(stats);
 }
 
@@ -47,7 +48,7 @@ export class FileRefusedError extends Error {
 export function readRegularFile(file: string, maxBytes: number): Buffer {
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fd = fs.openSync(fsPath(file), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
     throw new FileRefusedError(code, code);

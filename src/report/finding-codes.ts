@@ -13,6 +13,7 @@ export const FINDING_CODES: ReadonlySet<string> = new Set([
   'E_CANDIDATE_UNREADABLE',
   // Image state.
   'E_IMAGE_CHANGED', 'E_IMAGE_DIRTY', 'E_IMAGE_CORRUPT', 'E_NOT_AN_IMAGE', 'E_FORMAT_MISMATCH', 'E_SNAPSHOT_TABLE',
+  // No longer given (names are bytes, and audited), but runs stored by earlier versions hold it.
   'E_NAME_NOT_UTF8',
   // Derived by check, and per-layer figures.
   'E_CHAIN_DEEP', 'E_IMAGE_ORPHAN', 'E_BASE_ORPHANED', 'E_BASE_UNUSED', 'E_FS_FILLING', 'E_FS_OVERCOMMIT',

@@ -3,6 +3,7 @@
  * the files still without one, a page at a time, and the rows the pass
  * stores once per file state.
  */
+import { storedPath } from '../io/byte-path.js';
 import type { Db, Statement } from './db.js';
 import { PAGE_ROWS } from './pass-work-lists.js';
 import type { FileState } from './records.js';
@@ -45,7 +46,7 @@ export class AllocationRepo {
   /** Needs the TEMP work tables (createWorkLists). */
   constructor(db: Db) {
     this.pendingFilesStmt = db.prepare(`
-      SELECT f.id AS fileId, f.path, f.format, f.virtual_size_bytes AS virtualSizeBytes, f.dev, f.ino,
+      SELECT f.id AS fileId, f.path, f.path_bytes AS pathBytes, f.format, f.virtual_size_bytes AS virtualSizeBytes, f.dev, f.ino,
              f.size_bytes AS sizeBytes, f.allocated_bytes AS allocatedBytes, f.mtime_ns AS mtimeNs, f.ctime_ns AS ctimeNs,
              (SELECT c.map_id FROM chains c WHERE c.top_file_id = f.id AND c.map_id IS NOT NULL
               ORDER BY c.id DESC LIMIT 1) AS topMapId,
@@ -65,9 +66,9 @@ export class AllocationRepo {
 
   /** The next page of the run's layer files without an own allocation, after file id `afterId`. */
   pendingFiles(afterId: number): PendingFile[] {
-    const rows = this.pendingFilesStmt.all(afterId) as Record<keyof PendingFile, bigint | string | null>[];
+    const rows = this.pendingFilesStmt.all(afterId) as (Record<keyof PendingFile, bigint | string | null> & { pathBytes: Buffer | null })[];
     return rows.map((row) => ({
-      fileId: Number(row.fileId), path: row.path as string, format: row.format as string,
+      fileId: Number(row.fileId), path: storedPath(row.path as string, row.pathBytes), format: row.format as string,
       virtualSizeBytes: row.virtualSizeBytes === null ? null : Number(row.virtualSizeBytes),
       dev: Number(row.dev), ino: Number(row.ino), sizeBytes: Number(row.sizeBytes), allocatedBytes: Number(row.allocatedBytes),
       mtimeNs: row.mtimeNs as bigint, ctimeNs: row.ctimeNs as bigint,

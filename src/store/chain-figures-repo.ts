@@ -3,6 +3,7 @@
  * states still without them, a page at a time, their layers, and the
  * shadowed bytes and commit estimates the pass stores.
  */
+import { storedPath } from '../io/byte-path.js';
 import type { CategoryRow } from './allocation-repo.js';
 import type { Db, Statement } from './db.js';
 import { PAGE_ROWS } from './pass-work-lists.js';
@@ -64,7 +65,7 @@ export class ChainFiguresRepo {
       WHERE p.chain_id > ? AND c.has_layer_figures = 0
       ORDER BY p.chain_id LIMIT ${PAGE_ROWS}`);
     this.layersOfChain = db.prepare(`
-      SELECT cl.depth, cl.file_id AS fileId, f.path, f.format, f.cluster_size_bytes AS clusterSizeBytes,
+      SELECT cl.depth, cl.file_id AS fileId, f.path, f.path_bytes AS pathBytes, f.format, f.cluster_size_bytes AS clusterSizeBytes,
              f.virtual_size_bytes AS virtualSizeBytes, f.allocated_bytes AS allocatedBytes, f.version, f.flags,
              fa.map_id AS ownMapId
       FROM chain_layers cl JOIN files f ON f.id = cl.file_id
@@ -79,7 +80,7 @@ export class ChainFiguresRepo {
                         has_layer_figures = ?
       WHERE id = ?`);
     this.fileStateStmt = db.prepare(`
-      SELECT path, dev, ino, size_bytes AS sizeBytes, allocated_bytes AS allocatedBytes, mtime_ns AS mtimeNs, ctime_ns AS ctimeNs
+      SELECT path, path_bytes AS pathBytes, dev, ino, size_bytes AS sizeBytes, allocated_bytes AS allocatedBytes, mtime_ns AS mtimeNs, ctime_ns AS ctimeNs
       FROM files WHERE id = ?`).safeIntegers(true);
   }
 
@@ -90,7 +91,8 @@ export class ChainFiguresRepo {
 
   /** The layers of a chain state, by depth. */
   chainLayers(chainId: number): ChainLayerRow[] {
-    return this.layersOfChain.all(chainId) as ChainLayerRow[];
+    const rows = this.layersOfChain.all(chainId) as (ChainLayerRow & { pathBytes: Buffer | null })[];
+    return rows.map(({ pathBytes, ...row }) => ({ ...row, path: storedPath(row.path, pathBytes) }));
   }
 
   /** Stores the shadowed bytes of one layer of a chain state. */
@@ -100,10 +102,10 @@ export class ChainFiguresRepo {
 
   /** The identity a files row records (to tell whether the file changed since). */
   fileState(fileId: number): FileState | undefined {
-    const row = this.fileStateStmt.get(fileId) as Record<keyof FileState, bigint | string> | undefined;
+    const row = this.fileStateStmt.get(fileId) as (Record<keyof FileState, bigint | string> & { pathBytes: Buffer | null }) | undefined;
     if (row === undefined) return undefined;
     return {
-      path: row.path as string, dev: Number(row.dev), ino: Number(row.ino), sizeBytes: Number(row.sizeBytes),
+      path: storedPath(row.path as string, row.pathBytes), dev: Number(row.dev), ino: Number(row.ino), sizeBytes: Number(row.sizeBytes),
       allocatedBytes: Number(row.allocatedBytes), mtimeNs: row.mtimeNs as bigint, ctimeNs: row.ctimeNs as bigint,
     };
   }

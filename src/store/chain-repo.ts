@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { bytesIfEscaped, displayText, storedPath } from '../io/byte-path.js';
 import type { Db, Statement } from './db.js';
 import type { ChainRecord, FileState, LayerRecord, SnapshotRecord } from './records.js';
 
@@ -20,12 +21,18 @@ export interface PreviousChain {
 interface FileRow {
   depth: bigint;
   path: string;
+  path_bytes: Buffer | null;
   dev: bigint;
   ino: bigint;
   size_bytes: bigint;
   allocated_bytes: bigint;
   mtime_ns: bigint;
   ctime_ns: bigint;
+}
+
+/** Text as stored: escaped bytes as \xNN (io/byte-path.ts). */
+function nullableText(text: string | null | undefined): string | null {
+  return text === null || text === undefined ? null : displayText(text);
 }
 
 /** Prepared statements for files and chain states. */
@@ -48,8 +55,8 @@ export class ChainRepo {
         AND ctime_ns = ? AND format = ?`);
     this.upsertFileStmt = db.prepare(`
       INSERT INTO files (path, dev, ino, size_bytes, allocated_bytes, mtime_ns, ctime_ns, format,
-                         virtual_size_bytes, backing_name, backing_format, cluster_size_bytes, version, flags)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         virtual_size_bytes, backing_name, backing_format, cluster_size_bytes, version, flags, path_bytes)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (path, dev, ino, size_bytes, allocated_bytes, mtime_ns, ctime_ns, format) DO UPDATE SET
         virtual_size_bytes = coalesce(virtual_size_bytes, excluded.virtual_size_bytes),
         backing_name = coalesce(backing_name, excluded.backing_name),
@@ -78,24 +85,26 @@ export class ChainRepo {
       JOIN images i ON i.id = ri.image_id JOIN chains c ON c.id = ri.chain_id
       WHERE ri.run_id = ? AND i.path = ?`);
     this.filesOfChain = db.prepare(`
-      SELECT cl.depth, f.path, f.dev, f.ino, f.size_bytes, f.allocated_bytes, f.mtime_ns, f.ctime_ns
+      SELECT cl.depth, f.path, f.path_bytes, f.dev, f.ino, f.size_bytes, f.allocated_bytes, f.mtime_ns, f.ctime_ns
       FROM chain_layers cl JOIN files f ON f.id = cl.file_id WHERE cl.chain_id = ?
       UNION ALL
-      SELECT ce.depth, f.path, f.dev, f.ino, f.size_bytes, f.allocated_bytes, f.mtime_ns, f.ctime_ns
+      SELECT ce.depth, f.path, f.path_bytes, f.dev, f.ino, f.size_bytes, f.allocated_bytes, f.mtime_ns, f.ctime_ns
       FROM chain_extra_files ce JOIN files f ON f.id = ce.file_id WHERE ce.chain_id = ?`).safeIntegers(true);
   }
 
   /** The file row for a state (and format), created or completed with the header facts given. */
   fileId(state: FileState, format: string, layer?: LayerRecord): number {
     // Backing paths come as QEMU resolves them ('vms/../bases/b.qcow2'): store one spelling per file.
-    const file = { ...state, path: path.resolve(state.path) };
+    // The text as reports show it; a path not UTF-8 keeps its bytes beside it (migrations/0010_add_path_bytes.sql).
+    const resolved = path.resolve(state.path);
+    const file = { ...state, path: displayText(resolved) };
     const known = this.selectFile.get(file.path, file.dev, file.ino, file.sizeBytes, file.allocatedBytes, file.mtimeNs,
       file.ctimeNs, format) as { id: number; is_complete: number } | undefined;
     if (known !== undefined && (known.is_complete === 1 || layer?.virtualSizeBytes == null)) return known.id;
     return this.upsertFileStmt.get(
       file.path, file.dev, file.ino, file.sizeBytes, file.allocatedBytes, file.mtimeNs, file.ctimeNs, format,
-      layer?.virtualSizeBytes ?? null, layer?.backingName ?? null, layer?.backingFormat ?? null,
-      layer?.clusterSizeBytes ?? null, layer?.version ?? null, JSON.stringify(layer?.flags ?? []),
+      layer?.virtualSizeBytes ?? null, nullableText(layer?.backingName), layer?.backingFormat ?? null,
+      layer?.clusterSizeBytes ?? null, layer?.version ?? null, JSON.stringify(layer?.flags ?? []), bytesIfEscaped(resolved),
     ) as number;
   }
 
@@ -119,7 +128,7 @@ export class ChainRepo {
     if (existing !== undefined) return existing;
     const chainId = Number(this.insertChain.run(
       key, layerFiles[0]!.fileId, record.mapId, record.layers.length, record.virtualSizeBytes,
-      record.unallocatedBytes, record.error?.code ?? null, record.error?.message ?? null,
+      record.unallocatedBytes, record.error?.code ?? null, nullableText(record.error?.message),
     ).lastInsertRowid);
     layerFiles.forEach(({ fileId, extraIds }, depth) => {
       const totals = record.depthTotals?.[depth];
@@ -128,7 +137,7 @@ export class ChainRepo {
       for (const extraId of extraIds) this.insertExtra.run(chainId, depth, extraId);
     });
     record.findings.forEach((finding, seq) => {
-      this.insertFinding.run(chainId, seq, finding.code, finding.severity, finding.depth, finding.message);
+      this.insertFinding.run(chainId, seq, finding.code, finding.severity, finding.depth, displayText(finding.message));
     });
     return chainId;
   }
@@ -138,18 +147,18 @@ export class ChainRepo {
     snapshots.forEach((snapshot, seq) => {
       // A date beyond what Date holds (a hostile header) is stored as the epoch.
       const createdAt = new Date(snapshot.createdAtMs);
-      this.insertSnapshot.run(fileId, seq, snapshot.id, snapshot.name,
+      this.insertSnapshot.run(fileId, seq, displayText(snapshot.id), displayText(snapshot.name),
         (Number.isNaN(createdAt.getTime()) ? new Date(0) : createdAt).toISOString(), snapshot.vmStateBytes);
     });
   }
 
   /** The chain state `runId` recorded for the image at `path`, with its files. */
   previousChain(runId: number, path: string): PreviousChain | undefined {
-    const row = this.chainOfImage.get(runId, path) as
+    const row = this.chainOfImage.get(runId, displayText(path)) as
       { id: number; error_code: string | null; map_id: number | null } | undefined;
     if (row === undefined) return undefined;
     const files = (this.filesOfChain.all(row.id, row.id) as FileRow[]).map((f) => ({
-      depth: Number(f.depth), path: f.path, dev: Number(f.dev), ino: Number(f.ino), sizeBytes: Number(f.size_bytes),
+      depth: Number(f.depth), path: storedPath(f.path, f.path_bytes), dev: Number(f.dev), ino: Number(f.ino), sizeBytes: Number(f.size_bytes),
       allocatedBytes: Number(f.allocated_bytes), mtimeNs: f.mtime_ns, ctimeNs: f.ctime_ns,
     }));
     return { chainId: row.id, isError: row.error_code !== null, isMapped: row.map_id !== null, files };

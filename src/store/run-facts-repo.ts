@@ -2,6 +2,7 @@
  * What a run saw besides its images (run_filesystems, run_references): each
  * root's file system and the paths the reference sources name.
  */
+import { displayText } from '../io/byte-path.js';
 import type { Db, Statement } from './db.js';
 
 /** A file system as statfs saw it. */
@@ -32,6 +33,6 @@ export class RunFactsRepo {
 
   /** Records a path a reference source names as in use. */
   saveReference(runId: number, path: string, source: string): void {
-    this.insertReference.run(runId, path, source);
+    this.insertReference.run(runId, displayText(path), displayText(source));
   }
 }

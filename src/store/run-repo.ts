@@ -4,6 +4,7 @@
  * was left `running` by a crash).
  */
 import type { Severity } from '../config/config.js';
+import { bytesIfEscaped, displayText, storedPath } from '../io/byte-path.js';
 import type { Db, Statement } from './db.js';
 import type { FindingRecord, ImageChange } from './records.js';
 
@@ -64,9 +65,9 @@ export class RunRepo {
     this.insertRunFinding = db.prepare(
       'INSERT INTO run_findings (run_id, path, code, severity, message) VALUES (?, ?, ?, ?, ?)');
     this.imageIdStmt = db.prepare('SELECT id FROM images WHERE path = ?').pluck();
-    this.insertImage = db.prepare('INSERT INTO images (path) VALUES (?)');
+    this.insertImage = db.prepare('INSERT INTO images (path, path_bytes) VALUES (?, ?)');
     this.rootIdStmt = db.prepare('SELECT id FROM roots WHERE path = ?').pluck();
-    this.insertRoot = db.prepare('INSERT INTO roots (path) VALUES (?)');
+    this.insertRoot = db.prepare('INSERT INTO roots (path, path_bytes) VALUES (?, ?)');
     this.chainInRun = db.prepare(`
       SELECT ri.chain_id FROM run_images ri JOIN images i ON i.id = ri.image_id
       WHERE ri.run_id = ? AND i.path = ?`).pluck();
@@ -77,7 +78,7 @@ export class RunRepo {
     return Number(this.db.prepare(`
       INSERT INTO runs (started_at, status, pid, host, tool_version, roots, config, fingerprint, is_full)
       VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)`).run(
-      start.startedAt.toISOString(), start.pid, start.host, start.toolVersion, JSON.stringify(start.roots),
+      start.startedAt.toISOString(), start.pid, start.host, start.toolVersion, JSON.stringify(start.roots.map(displayText)),
       JSON.stringify(start.config), start.fingerprint, start.isFull ? 1 : 0,
     ).lastInsertRowid);
   }
@@ -93,13 +94,15 @@ export class RunRepo {
 
   /** The paths of the images run `runId` recorded (a scan asks the store only about those). */
   imagePaths(runId: number): Set<string> {
-    return new Set(this.db.prepare('SELECT i.path FROM run_images ri JOIN images i ON i.id = ri.image_id WHERE ri.run_id = ?')
-      .pluck().all(runId) as string[]);
+    const rows = this.db.prepare(`
+      SELECT i.path, i.path_bytes AS bytes FROM run_images ri JOIN images i ON i.id = ri.image_id WHERE ri.run_id = ?`)
+      .all(runId) as { path: string; bytes: Buffer | null }[];
+    return new Set(rows.map((row) => storedPath(row.path, row.bytes)));
   }
 
   /** The chain state run `runId` recorded for the image at `path`. */
   chainIdIn(runId: number, path: string): number | undefined {
-    return this.chainInRun.get(runId, path) as number | undefined;
+    return this.chainInRun.get(runId, displayText(path)) as number | undefined;
   }
 
   /** Records that the run saw the image at `path` with chain state `chainId` (and who held it open, if anyone). */
@@ -121,7 +124,7 @@ export class RunRepo {
 
   /** Records a finding that belongs to the run rather than to a chain state. */
   addFinding(runId: number, path: string, finding: FindingRecord): void {
-    this.insertRunFinding.run(runId, path, finding.code, finding.severity, finding.message);
+    this.insertRunFinding.run(runId, displayText(path), finding.code, finding.severity, displayText(finding.message));
   }
 
   /** Marks runs a crashed scan left `running` as `interrupted` (with totals); returns their ids. */
@@ -219,7 +222,8 @@ export class RunRepo {
   }
 
   private idOf(select: Statement, insert: Statement, path: string): number {
-    const id = select.get(path) as number | undefined;
-    return id ?? Number(insert.run(path).lastInsertRowid);
+    // The text as reports show it is the key; the bytes are kept beside it (migrations/0010_add_path_bytes.sql).
+    const id = select.get(displayText(path)) as number | undefined;
+    return id ?? Number(insert.run(displayText(path), bytesIfEscaped(path)).lastInsertRowid);
   }
 }

@@ -174,25 +174,28 @@ describe('nothing is left out silently', () => {
     expect(findings(db, '3')).toEqual([expect.objectContaining({ code: 'E_ROOT_MISSING', path: path.join(dir, 'unmounted') })]);
   });
 
-  it('names that are not UTF-8, a root that is not an image, a nested root and a root after -- are findings or scanned', () => {
+  it('names that are not UTF-8 are audited; a root that is not an image, a nested root and a root after -- are findings or scanned', () => {
     const root = imageRoot('-dash-root');
-    fs.writeFileSync(Buffer.concat([Buffer.from(`${root}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.qcow2')]), 'x');
+    const badName = Buffer.concat([Buffer.from(`${root}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.qcow2')]);
+    buildQcow2(path.join(root, 'tmp-bad'), { virtualSize: 1 << 20 });
+    fs.renameSync(path.join(root, 'tmp-bad'), badName);
     fs.mkdirSync(Buffer.concat([Buffer.from(`${root}/dir-`), Buffer.from([0xe9])]));
+    buildQcow2(path.join(root, 'tmp-in-dir'), { virtualSize: 1 << 20 });
+    fs.renameSync(path.join(root, 'tmp-in-dir'), Buffer.concat([Buffer.from(`${root}/dir-`), Buffer.from([0xe9]), Buffer.from('/in.qcow2')]));
     const plain = fresh('plain.txt');
     fs.writeFileSync(plain, 'not an image');
     const db = fresh('names.db');
     const scan = runCli(['scan', '--db', db, '--', path.basename(root), plain, path.join(root, 'sub')], dir, 30_000);
-    expect(scan.code, scan.stderr).toBe(1);
+    expect(scan.code, scan.stderr).toBe(0);
     const found = findings(db, '1').map((f) => [f.code, f.path]).sort();
     expect(found).toEqual([
-      ['E_NAME_NOT_UTF8', `${root}/bad-\\xff\\xfe.qcow2`],
-      ['E_NAME_NOT_UTF8', `${root}/dir-\\xe9`],
       ['E_ROOT_IGNORED', `${root}/sub`],
       ['E_ROOT_NO_IMAGES', plain],
     ]);
-    // The directory with a non-UTF-8 name could not be walked: the run is no complete picture.
-    expect(readDb(db, (d) => d.prepare('SELECT status FROM runs').pluck().get())).toBe('failed');
-    expect(readDb(db, (d) => d.prepare('SELECT count(*) FROM run_images').pluck().get())).toBe(1);
+    // Names are bytes: the file and the directory so named are walked and audited (once lost as E_NAME_NOT_UTF8).
+    expect(readDb(db, (d) => d.prepare('SELECT status FROM runs').pluck().get())).toBe('complete');
+    expect(readDb(db, (d) => d.prepare('SELECT i.path FROM run_images ri JOIN images i ON i.id = ri.image_id ORDER BY i.path').pluck().all()))
+      .toEqual([`${root}/a.qcow2`, `${root}/bad-\\xff\\xfe.qcow2`, `${root}/dir-\\xe9/in.qcow2`]);
     const dashed = cli('scan', '--db', db, '-dash-root');
     expect(dashed.code).toBe(2); // read as options: never as an empty scan that succeeds
   });

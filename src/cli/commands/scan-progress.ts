@@ -5,6 +5,7 @@
  * the summary line only when the exit status is not 0. --quiet: nothing.
  */
 import type { ScanEvent, ScanProgress, ScanSummary } from '../../app/scan-events.js';
+import { displayText } from '../../io/byte-path.js';
 import { writeStderr } from '../output.js';
 
 /** How much the scan shows. */
@@ -77,7 +78,7 @@ export class ScanReporter {
     const { finding } = event;
     if (finding.severity === 'error' || (finding.severity === 'warning' && this.verbosity === 'interactive')) {
       this.clear();
-      writeStderr(`imgaudit: ${finding.severity}: ${finding.message} [${finding.code}]\n`);
+      writeStderr(`imgaudit: ${finding.severity}: ${displayText(finding.message)} [${finding.code}]\n`);
     }
   }
 

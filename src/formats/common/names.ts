@@ -1,23 +1,17 @@
 /**
  * Names stored in images (backing files, extent files, descriptor text).
- * QEMU handles them as bytes; imgaudit's paths and messages are strings,
- * which Node opens and prints as UTF-8. So bytes that form valid UTF-8 —
- * what tools write — are decoded as UTF-8 and round-trip exactly; any other
- * bytes are kept one character per byte (latin1), which still reports them
- * but cannot name such a file.
+ * QEMU handles them as bytes, and so does imgaudit: bytes that form valid
+ * UTF-8 are that text; any other byte is held escaped (io/byte-path.ts), so
+ * a backing file or extent whose name is not UTF-8 is opened by its exact
+ * bytes, as qemu-img opens it.
  */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+import { decodePath } from '../../io/byte-path.js';
 
 /** The name held by `bytes` (up to the first NUL). */
 export function imageName(bytes: Uint8Array): string {
   let end = bytes.indexOf(0);
   if (end < 0) end = bytes.length;
-  const slice = bytes.subarray(0, end);
-  try {
-    return UTF8.decode(slice);
-  } catch {
-    return Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('latin1');
-  }
+  return decodePath(bytes.subarray(0, end));
 }
 
 /** Re-decodes text that was read one character per byte (latin1) as a name. */

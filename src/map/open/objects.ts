@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImgauditError } from '../../errors.js';
+import { fsPath } from '../../io/byte-path.js';
 import { strerror } from '../../io/strerror.js';
 import { optionString } from './options.js';
 import { parseQemuOpts } from './qemu-opts.js';
@@ -28,7 +29,7 @@ const TYPES = new Set([
 function readPem(dir: string, name: string, required: boolean): Buffer | undefined {
   const file = path.join(dir, name);
   try {
-    return fs.readFileSync(file);
+    return fs.readFileSync(fsPath(file));
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ObjectError(`Unable to access credentials ${file}: ${strerror(error)}`);

@@ -77,9 +77,11 @@ class RunPush {
     return out;
   }
 
-  private async idsByText(insertName: string, selectName: string, table: string, values: string[]): Promise<Map<string, number>> {
-    const unique = [...new Set(values)].sort();
-    await this.conn.query(sql(insertName), [unique]);
+  /** Central ids of paths (inserted when missing, with the exact bytes of a path not UTF-8: `[text, hex]` pairs). */
+  private async idsByText(insertName: string, selectName: string, table: string, values: [Value | undefined, Value | undefined][]): Promise<Map<string, number>> {
+    const hexOf = new Map(values.map(([text, hex]) => [String(text), hex ?? null]));
+    const unique = [...hexOf.keys()].sort();
+    await this.conn.query(sql(insertName), [unique, unique.map((text) => hexOf.get(text)!)]);
     const rows = await this.conn.query<{ id: number; path: string }>(sql(selectName), [unique]);
     this.count(table, unique.length);
     return new Map(rows.map((r) => [r.path, r.id]));
@@ -97,7 +99,8 @@ class RunPush {
     const rows = [...byKey.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, row]) => row);
     for (let i = 0; i < rows.length; i += BATCH_ROWS) {
       await this.conn.query(sql('insert_files'), columnsOf(rows.slice(i, i + BATCH_ROWS), [
-        ...FILE_KEY_COLUMNS, 'virtual_size_bytes', 'backing_name', 'backing_format', 'cluster_size_bytes', 'version', 'flags']));
+        ...FILE_KEY_COLUMNS, 'virtual_size_bytes', 'backing_name', 'backing_format', 'cluster_size_bytes', 'version', 'flags',
+        'path_hex']));
     }
     this.count('files', rows.length);
     const central = new Map<string, number>();
@@ -255,10 +258,9 @@ class RunPush {
 
     // The run and its own rows.
     const rootIds = await this.idsByText('insert_roots', 'root_ids', 'roots',
-      [...run.images.map((i) => String(i.root_path)), ...run.filesystems.map((f) => String(f.root_path)),
-        ...run.rootUsage.map((u) => String(u.root_path))]);
+      [...run.images, ...run.filesystems, ...run.rootUsage].map((row) => [row.root_path, row.root_path_hex]));
     const imageIds = await this.idsByText('insert_images', 'image_ids', 'images',
-      [...run.images.map((i) => String(i.image_path)), ...run.imageUse.map((u) => String(u.image_path))]);
+      [...run.images, ...run.imageUse].map((row) => [row.image_path, row.image_path_hex]));
     const r = run.row;
     const [inserted] = await this.conn.query<{ id: number }>(sql('insert_run'), [
       r.started_at, r.finished_at, r.status, r.pid, r.host, r.tool_version, r.roots, redactConfig(r.config ?? null), r.fingerprint, r.is_full,

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Candidate, type RootProblem, crawl, escapedName, nestedRoots, normaliseRoots } from '../../../src/crawl/crawler.js';
+import { type Candidate, type RootProblem, crawl, nestedRoots, normaliseRoots } from '../../../src/crawl/crawler.js';
+import { decodePath, escapedName, pathBytes } from '../../../src/io/byte-path.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-crawl-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -61,19 +62,40 @@ describe('nestedRoots', () => {
 });
 
 describe('names that are not UTF-8', () => {
-  it('are problems with the name escaped, never silently dropped; the walk goes on', async () => {
+  it('are crawled like any other, held escaped; files and directories both, matched by include and exclude', async () => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-crawl-bytes-'));
+    const bytes = (...parts: (string | number[])[]): Buffer =>
+      Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
     try {
-      fs.writeFileSync(Buffer.concat([Buffer.from(`${base}/a-`), Buffer.from([0xff]), Buffer.from('.img')]), 'x');
-      fs.mkdirSync(Buffer.concat([Buffer.from(`${base}/d-`), Buffer.from([0xc3, 0x28])]));
+      fs.writeFileSync(bytes(`${base}/a-`, [0xff], '.img'), 'x');
+      fs.mkdirSync(bytes(`${base}/d-`, [0xc3, 0x28]));
+      fs.writeFileSync(bytes(`${base}/d-`, [0xc3, 0x28], '/in-', [0xe2, 0x82], '.img'), 'x');
+      fs.mkdirSync(bytes(`${base}/skip-`, [0x80]));
+      fs.writeFileSync(bytes(`${base}/skip-`, [0x80], '/x.img'), 'x');
       fs.writeFileSync(path.join(base, 'ok-é.img'), 'x');
-      fs.writeFileSync(Buffer.concat([Buffer.from(`${base}/notes-`), Buffer.from([0xff]), Buffer.from('.txt')]), 'x'); // no candidate
-      const items = await collect([base]);
-      expect(items.map((item) => (item.kind === 'candidate' ? item.relativePath : [item.code, item.path])).sort()).toEqual([
-        ['E_NAME_NOT_UTF8', `${base}/a-\\xff.img`],
-        ['E_NAME_NOT_UTF8', `${base}/d-\\xc3(`],
-        'ok-é.img',
-      ]);
+      fs.writeFileSync(bytes(`${base}/notes-`, [0xff], '.txt'), 'x'); // no candidate
+      const items = await collect([base], ['**/*.img'], ['skip-\udc80/**']);
+      expect(items.every((item) => item.kind === 'candidate')).toBe(true);
+      const found = items.map((item) => (item as Candidate).relativePath).sort();
+      expect(found).toEqual(['a-\udcff.img', 'd-\udcc3(/in-\udce2\udc82.img', 'ok-é.img']);
+      // Each candidate's path names the file's exact bytes.
+      for (const item of items as Candidate[]) expect(fs.readFileSync(pathBytes(item.path), 'utf8')).toBe('x');
+      expect(pathBytes((items as Candidate[]).find((item) => item.relativePath.startsWith('d-'))!.path))
+        .toEqual(bytes(`${base}/d-`, [0xc3, 0x28], '/in-', [0xe2, 0x82], '.img'));
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it('a root whose own name is not UTF-8 is crawled', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-crawl-root-'));
+    try {
+      const rootBytes = Buffer.concat([Buffer.from(`${base}/r-`), Buffer.of(0xfe)]);
+      fs.mkdirSync(rootBytes);
+      fs.writeFileSync(Buffer.concat([rootBytes, Buffer.from('/v.img')]), 'x');
+      const rootPath = decodePath(rootBytes);
+      const items = await collect([rootPath]);
+      expect(items).toEqual([{ kind: 'candidate', path: `${rootPath}/v.img`, root: rootPath, relativePath: 'v.img' }]);
     } finally {
       fs.rmSync(base, { recursive: true, force: true });
     }

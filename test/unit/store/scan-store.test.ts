@@ -107,3 +107,37 @@ describe('ScanStore', () => {
     db.close();
   });
 });
+
+describe('paths that are not UTF-8', () => {
+  it('are stored as \\xNN text with their exact bytes, and read back as the same path', () => {
+    const dbFile = path.join(dir, 'bytes.db');
+    const store = ScanStore.open(dbFile);
+    // Byte 0xff and the bytes 0xc3 0x28, held escaped (io/byte-path.ts).
+    const base = file('b\udcff.qcow2', 20);
+    const top = file('d\udcc3(/o.qcow2', 21);
+    const image = '/images/d\udcc3(/o.qcow2';
+    const record = (): ChainRecord => ({ ...chain(store, top, base, 100),
+      findings: [{ code: 'E_IMAGE_DIRTY', severity: 'warning', depth: 1, message: "layer '/images/b\udcff.qcow2' is dirty" }] });
+    const first = run(store, [[image, record()]]);
+    const second = run(store, [[image, record()]]);
+    expect(store.runs.imagePaths(second)).toEqual(new Set([image]));
+    expect(store.chains.previousChain(first, image)!.files.map((f) => f.path).sort()).toEqual([base.path, top.path].sort());
+    store.runs.addFinding(second, image, { code: 'E_IMAGE_CHANGED', severity: 'warning', depth: null, message: `'${image}' changed` });
+    store.close();
+    const db = new Database(dbFile, { readonly: true });
+    expect(db.prepare('SELECT path, path_bytes FROM files ORDER BY path').all()).toEqual([
+      { path: '/images/b\\xff.qcow2', path_bytes: Buffer.from([...Buffer.from('/images/b'), 0xff, ...Buffer.from('.qcow2')]) },
+      { path: '/images/d\\xc3(/o.qcow2', path_bytes: Buffer.from([...Buffer.from('/images/d'), 0xc3, 0x28, ...Buffer.from('/o.qcow2')]) },
+    ]);
+    expect(db.prepare('SELECT path, path_bytes FROM images').all()).toEqual([
+      { path: '/images/d\\xc3(/o.qcow2', path_bytes: Buffer.from([...Buffer.from('/images/d'), 0xc3, 0x28, ...Buffer.from('/o.qcow2')]) },
+    ]);
+    expect(db.prepare('SELECT path, path_bytes FROM roots').all()).toEqual([{ path: '/images', path_bytes: null }]);
+    expect(db.prepare('SELECT message FROM chain_findings').pluck().all()).toEqual(["layer '/images/b\\xff.qcow2' is dirty"]);
+    expect(db.prepare('SELECT path, message FROM run_findings').all())
+      .toEqual([{ path: '/images/d\\xc3(/o.qcow2', message: "'/images/d\\xc3(/o.qcow2' changed" }]);
+    // The second run found the image by its path: unchanged.
+    expect(db.prepare('SELECT change FROM run_images WHERE run_id = ?').pluck().all(second)).toEqual([0]);
+    db.close();
+  });
+});
