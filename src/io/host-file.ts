@@ -53,6 +53,9 @@ const closeAsync = promisify(fs.close);
  */
 let readMicros = -1;
 
+/** A synchronous read faster than this (µs) came from the page cache. */
+export const CACHED_READ_MICROS = 50;
+
 /** The moving average of this thread's synchronous read times, in microseconds (-1: none yet). */
 export function recentReadMicros(): number {
   return readMicros;
@@ -359,7 +362,9 @@ export class HostFile {
 
   /** Hints that [offsetBytes, +lengthBytes) will be read soon (kernel read-ahead). */
   adviseWillNeed(offsetBytes: number, lengthBytes: number): void {
-    if (offsetBytes < this.sizeBytes && !this.isStaging) willNeed(this.fd, offsetBytes, lengthBytes);
+    // Not where reads are staged, nor where they come from the page cache (a hint there is only a system call).
+    if (this.isStaging || (readMicros >= 0 && readMicros < CACHED_READ_MICROS)) return;
+    if (offsetBytes < this.sizeBytes) willNeed(this.fd, offsetBytes, lengthBytes);
   }
 
   close(): void {

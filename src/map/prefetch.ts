@@ -12,7 +12,7 @@
  * would cost more than the reads.
  */
 import type { ImageLayer, TableRead } from '../formats/types.js';
-import { type HostFile, type StagedRange, recentReadMicros } from '../io/host-file.js';
+import { CACHED_READ_MICROS, type HostFile, type StagedRange, recentReadMicros } from '../io/host-file.js';
 import type { PausePoint } from './map-entries.js';
 
 /** How much one chain stages ahead at most, and from which read time on. */
@@ -24,7 +24,7 @@ export interface PrefetchLimits {
 }
 
 /** 8 MiB or 128 tables ahead per chain: one round trip covers ~40 scattered L2 tables, memory stays small. */
-export const DEFAULT_PREFETCH_LIMITS: PrefetchLimits = { maxBytes: 8 * 1024 * 1024, maxReads: 128, stageAboveMicros: 50 };
+export const DEFAULT_PREFETCH_LIMITS: PrefetchLimits = { maxBytes: 8 * 1024 * 1024, maxReads: 128, stageAboveMicros: CACHED_READ_MICROS };
 
 
 
