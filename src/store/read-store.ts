@@ -10,7 +10,7 @@
 import { UsageError } from '../errors.js';
 import type { Db } from './db.js';
 import { isPostgresUrl } from './pg/conninfo.js';
-import { connectCentral, type PgConn } from './pg/pg-client.js';
+import type { PgConn } from './pg/pg-client.js';
 import { requireCurrentCentral } from './pg/pg-migrator.js';
 import { pickHost, snapshotHost } from './pg/host-snapshot.js';
 import { type SqlParams, type SqlResult, type SqlValue, makeQueryOnly, runSelect } from './query-sql.js';
@@ -128,6 +128,8 @@ export async function openReadStore(request: ReadRequest): Promise<ReadStore> {
     }
     return new SqliteReadStore(request);
   }
+  // The PostgreSQL client loads only for a central store: an SQLite read does not pay for it.
+  const { connectCentral } = await import('./pg/pg-client.js');
   const conn = await connectCentral(request.location);
   try {
     await requireCurrentCentral(conn);

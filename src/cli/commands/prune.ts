@@ -11,7 +11,7 @@ import { UsageError } from '../../errors.js';
 import { toJson } from '../../report/render/json.js';
 import { formatIec } from '../../report/units.js';
 import { isPostgresUrl } from '../../store/pg/conninfo.js';
-import { type CentralPruneResult, pruneCentralDatabase } from '../../store/pg/prune-central.js';
+import type { CentralPruneResult } from '../../store/pg/prune-central.js';
 import { type PruneResult, pruneDatabase } from '../../store/prune-runs.js';
 import type { CliCommand } from '../commands.js';
 import { commandConfig, runCommand, withDatabaseOptions, writeOutput } from './report-cli.js';
@@ -76,6 +76,7 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
     const policy = { keepRuns, olderThanMs: olderThan === null ? null : durationMs(olderThan), now: new Date() };
     if (isPostgresUrl(config.database)) {
       if (argv.vacuum === true) throw new UsageError('--vacuum compacts an SQLite file; PostgreSQL\'s autovacuum reclaims a central store\'s space');
+      const { pruneCentralDatabase } = await import('../../store/pg/prune-central.js');
       const central = await pruneCentralDatabase(config.database, {
         host: argv.host === undefined ? undefined : String(argv.host), policy, isDryRun: argv.dryRun === true,
       });

@@ -14,7 +14,6 @@ import { PRESET_NAMES } from '../../config/presets.js';
 import { ImgauditError } from '../../errors.js';
 import { nativeAddonProblem } from '../../io/native-addon.js';
 import { isPostgresUrl } from '../../store/pg/conninfo.js';
-import { pushDatabase } from '../../store/pg/push-database.js';
 import { LockError, MigrationError, StoreError } from '../../store/store-error.js';
 import type { CliCommand } from '../commands.js';
 import { writeStderr } from '../output.js';
@@ -155,6 +154,8 @@ function checkCentralKeys(config: ScanConfig): void {
  */
 async function pushAfterScan(config: ScanConfig, isQuiet: boolean): Promise<void> {
   try {
+    // The PostgreSQL client loads only when a scan pushes.
+    const { pushDatabase } = await import('../../store/pg/push-database.js');
     const outcome = await pushDatabase({
       database: config.database, central: config.push.database!, host: config.host ?? os.hostname(),
     });
