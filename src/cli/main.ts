@@ -52,6 +52,11 @@ export async function main(args: readonly string[]): Promise<number> {
         }
       }
     }, true);
+  // yargs renders the whole help text after every command starts, in case it has to show it
+  // after a failure; ours never does (`fail` throws), so that rendering is only start-up time.
+  const internals = (parser as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
+    .getInternalMethods();
+  internals.getUsageInstance().cacheHelpMessage = () => {};
   for (const command of commands) {
     parser.command({
       ...command,
