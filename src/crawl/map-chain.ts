@@ -13,6 +13,7 @@ import { type ChainLayerInfo, type FileIdentity, ImageChain, describeLayer } fro
 import type { EmittedEntry, MapRangeOptions } from '../map/map-entries.js';
 import type { MapEntry } from '../map/map-entry.js';
 import type { FileGuard } from '../map/opened-files.js';
+import { StagedOpen } from '../map/staged-open.js';
 import { areAllUnchanged } from './file-identity.js';
 
 /** What the scanner needs of an opened chain (ImageChain, or a test double). */
@@ -129,6 +130,7 @@ export async function mapChain<T>(file: string, options: MapChainOptions<T>): Pr
   for (let attempt = 1; ; attempt++) {
     const seen: ChainLayerInfo[] = [];
     let chain: ChainHandle;
+    let staged: StagedOpen | undefined;
     try {
       let topFile: HostFile | undefined;
       try {
@@ -138,15 +140,21 @@ export async function mapChain<T>(file: string, options: MapChainOptions<T>): Pr
         if (error instanceof ImgauditError) error.message = `Could not open '${file}': ${error.message}`;
         throw error;
       }
-      chain = options.open(file, {
-        ...(topFile === undefined ? {} : { topFile }),
-        maxDepth: options.maxDepth,
-        dataFileFromImageDir: true,
-        checkBacking: (_resolved, overlay) => {
-          seen.push(describeLayer(overlay, seen.length));
-        },
-        ...(options.guardFile === undefined ? {} : { guardFile: options.guardFile }),
-      });
+      // With the top opened beforehand, the open is staged: its reads do not block the thread.
+      staged = topFile === undefined ? undefined : new StagedOpen({ name: file, file: topFile });
+      const open = (): ChainHandle => {
+        seen.length = 0;
+        return options.open(file, {
+          ...(staged === undefined ? {} : { staged }),
+          maxDepth: options.maxDepth,
+          dataFileFromImageDir: true,
+          checkBacking: (_resolved, overlay) => {
+            seen.push(describeLayer(overlay, seen.length));
+          },
+          ...(options.guardFile === undefined ? {} : { guardFile: options.guardFile }),
+        });
+      };
+      chain = staged === undefined ? open() : await staged.run(open);
     } catch (error) {
       return { kind: 'failed', layers: seen, ...failure(error), depth: seen.length };
     }
@@ -169,6 +177,7 @@ export async function mapChain<T>(file: string, options: MapChainOptions<T>): Pr
       throw error;
     } finally {
       chain.close();
+      staged?.closeAll();
     }
   }
 }

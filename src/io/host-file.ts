@@ -78,6 +78,18 @@ export interface ReadCounts {
   bytes: number;
 }
 
+/**
+ * Thrown by a file in replay mode (`replayOpen`) for a read that is not
+ * staged: `ready` reads it asynchronously, and the open that asked for it
+ * runs again (map/staged-open.ts). Never an image's error.
+ */
+export class NotStaged extends Error {
+  constructor(readonly ready: () => Promise<void>) {
+    super('a read of a replayed open is not staged yet');
+    this.name = 'NotStaged';
+  }
+}
+
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 
 function openError(filename: string, error: unknown): ImageOpenError {
@@ -116,6 +128,12 @@ export class HostFile {
   private isStaging = false;
   /** Ranges read ahead, by offset, waiting for the read that takes them. */
   private readonly staged = new Map<number, Buffer>();
+  /**
+   * An open is being replayed (map/staged-open.ts): a read that is neither
+   * staged nor in the head throws NotStaged instead of waiting, and staged
+   * ranges stay (copies are handed out) for the next run of the open.
+   */
+  private replaying = false;
   /** What reached the file so far. */
   readonly counts: ReadCounts = { reads: 0, bytes: 0 };
 
@@ -159,7 +177,7 @@ export class HostFile {
    * scan's workers open many files at once where each open and read waits
    * on the storage.
    */
-  static async openAsync(filename: string): Promise<HostFile> {
+  static async openAsync(filename: string, identity?: { recordAs: string; dev: number; ino: number }, isShared = false): Promise<HostFile> {
     let fd: number;
     try {
       fd = await openAsync(fsPath(filename), OPEN_FLAGS);
@@ -168,18 +186,34 @@ export class HostFile {
     }
     let file: HostFile;
     try {
-      file = HostFile.checked(filename, fd, await fstatAsync(fd, { bigint: true }));
+      file = HostFile.checked(filename, fd, await fstatAsync(fd, { bigint: true }), identity);
     } catch (error) {
       await closeAsync(fd);
       throw error;
     }
-    await file.stage([{ offsetBytes: 0, lengthBytes: HEAD_BYTES }]);
-    const head = file.staged.get(0);
-    if (head !== undefined) {
-      file.staged.delete(0);
-      file.head = head;
-    }
+    file.isShared = isShared;
+    await file.loadHead();
     return file;
+  }
+
+  /** Reads the head asynchronously (a failed read leaves it to the synchronous read, which reports it). */
+  private async loadHead(): Promise<void> {
+    await this.stage([{ offsetBytes: 0, lengthBytes: HEAD_BYTES }]);
+    const head = this.staged.get(0);
+    if (head !== undefined && head.length === HEAD_BYTES) {
+      this.staged.delete(0);
+      this.head = head;
+    }
+  }
+
+  /**
+   * Turns replay mode on or off (see `replaying`); off drops what was staged
+   * for the open. A read whose asynchronous attempt failed leaves replay
+   * mode, so that the synchronous read reports the error.
+   */
+  replayOpen(on: boolean): void {
+    this.replaying = on;
+    if (!on) this.staged.clear();
   }
 
   private static checked(filename: string, fd: number, stat: fs.BigIntStats, identity?: { recordAs: string; dev: number; ino: number }): HostFile {
@@ -200,6 +234,7 @@ export class HostFile {
   readAt(offsetBytes: number, lengthBytes: number): Buffer {
     const staged = this.staged.get(offsetBytes);
     if (staged !== undefined && staged.length === lengthBytes) {
+      if (this.replaying) return Buffer.from(staged);
       this.staged.delete(offsetBytes);
       return staged;
     }
@@ -211,11 +246,17 @@ export class HostFile {
     const lengthBytes = buffer.length;
     const staged = this.staged.get(offsetBytes);
     if (staged !== undefined && staged.length >= lengthBytes) {
-      this.staged.delete(offsetBytes);
+      if (!this.replaying) this.staged.delete(offsetBytes);
       staged.copy(buffer, 0, 0, lengthBytes);
       return buffer;
     }
     if (offsetBytes + lengthBytes <= HEAD_BYTES) {
+      if (this.head === null && this.replaying) {
+        throw new NotStaged(async () => {
+          await this.loadHead();
+          if (this.head === null) this.replaying = false;
+        });
+      }
       this.head ??= this.readFromFile(Buffer.allocUnsafe(HEAD_BYTES), 0);
       this.head.copy(buffer, 0, offsetBytes, offsetBytes + lengthBytes);
       return buffer;
@@ -229,6 +270,12 @@ export class HostFile {
     const cache = this.isShared ? shared : null;
     const key = cache === null ? '' : ReadCache.key(this, offsetBytes, lengthBytes);
     if (cache !== null && cache.get(key, buffer) !== undefined) return buffer;
+    if (this.replaying) {
+      throw new NotStaged(async () => {
+        await this.stage([{ offsetBytes, lengthBytes }]);
+        if (!this.staged.has(offsetBytes)) this.replaying = false;
+      });
+    }
     const wanted = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
     let done = 0;
     const started = process.hrtime.bigint();

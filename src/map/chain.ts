@@ -21,6 +21,7 @@ import {
 } from './open/node-spec.js';
 import { type FlatOptions, extractSubOptions, stringOption, typed } from './open/options.js';
 import { type FileGuard, type LockCheck, OpenedFiles } from './opened-files.js';
+import type { StagedOpen } from './staged-open.js';
 
 /** Protocol prefixes QEMU 7.2 knows; others are "Unknown protocol". */
 const QEMU_PROTOCOLS = new Set([
@@ -62,6 +63,11 @@ export interface OpenChainOptions {
   guardFile?: FileGuard;
   /** The top image's host file, already opened (HostFile.openAsync); the chain closes it. */
   topFile?: HostFile;
+  /**
+   * Every file comes from this staged open (map/staged-open.ts: run the open
+   * through its `run`); the chain closes them.
+   */
+  staged?: StagedOpen;
 }
 
 /** An opened chain: layers[0] is the image itself, layers[i+1] the backing of layers[i]. */
@@ -184,7 +190,8 @@ function prefixed(prefix: string, error: unknown): never {
  * message text.
  */
 export function openChain(filename: string, options: OpenChainOptions = {}): OpenedChain {
-  const files = new OpenedFiles(options.dataFileFromImageDir === true, options.locks ?? null, options.guardFile, options.topFile);
+  const files = new OpenedFiles(options.dataFileFromImageDir === true, options.locks ?? null, options.guardFile, options.topFile,
+    options.staged);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
   const layers: ImageLayer[] = [];
   const leftovers: FlatOptions[] = [];
@@ -245,7 +252,13 @@ export function openChain(filename: string, options: OpenChainOptions = {}): Ope
     files.closeAll();
     throw error;
   }
-  return { layers, close: () => files.closeAll() };
+  return {
+    layers,
+    close: () => {
+      files.closeAll();
+      options.staged?.closeAll();
+    },
+  };
 }
 
 /** True when the top node's options ask for force-share. */

@@ -13,6 +13,7 @@ import type { OpenContext } from '../formats/types.js';
 import { HostFile } from '../io/host-file.js';
 import { type LockRole, qemuLockConflict } from '../io/qemu-locks.js';
 import { resolveBackingName } from './backing-name.js';
+import type { StagedOpen } from './staged-open.js';
 
 /** Why a file other than the image itself is opened. */
 export type FileRole = 'image' | 'backing' | 'data-file' | 'extent';
@@ -49,12 +50,19 @@ export class OpenedFiles implements OpenContext {
   dataFileOverride: HostFile | undefined;
   dataFileOverrideUsed = false;
 
-  /** `adopted`: the image's own file opened beforehand (HostFile.openAsync), used for the first open of its name. */
+  /** Files the staged open owns (it closes them): closeAll leaves them. */
+  private readonly borrowed = new Set<HostFile>();
+
+  /**
+   * `adopted`: the image's own file opened beforehand (HostFile.openAsync), used for the first open of its name.
+   * `staged`: every file comes from a staged open (map/staged-open.ts), which opens them asynchronously.
+   */
   constructor(
     private readonly dataFileFromImageDir: boolean,
     private readonly locks: LockCheck | null = null,
     private readonly guard?: FileGuard,
     private adopted?: HostFile,
+    private readonly staged?: StagedOpen,
   ) {
     if (adopted !== undefined) this.files.push(adopted);
   }
@@ -79,6 +87,12 @@ export class OpenedFiles implements OpenContext {
     const checked = fileRole === 'image' || this.guard === undefined ? null : this.guard(name, fileRole);
     // The image's own file is seldom read by other chains; backing files, data files and extents often are.
     const identity = checked === null ? undefined : { recordAs: checked.realPath, dev: checked.dev, ino: checked.ino };
+    if (this.staged !== undefined) {
+      const file = this.staged.take(name, fileRole === 'image' ? 'image' : 'other', identity, fileRole !== 'image');
+      this.borrowed.add(file);
+      this.files.push(file);
+      return file;
+    }
     const file = HostFile.open(name, identity, fileRole !== 'image');
     this.files.push(file);
     return file;
@@ -99,6 +113,6 @@ export class OpenedFiles implements OpenContext {
   }
 
   closeAll(): void {
-    for (const file of this.files) file.close();
+    for (const file of this.files) if (!this.borrowed.has(file)) file.close();
   }
 }

@@ -12,6 +12,7 @@ import { MAX_READ_BYTES, planReads } from '../../../src/io/read-plan.js';
 import { ImageChain } from '../../../src/map/image-chain.js';
 import { tempDir } from '../../support/imgaudit.js';
 import { Rng } from '../../support/prng.js';
+import { type ReadWatch, watchReads } from '../../support/watch-reads.js';
 import { type ClusterSpec, buildQcow2 } from '../../support/qcow2-builder.js';
 
 const dir = tempDir('read-plan');
@@ -79,40 +80,13 @@ describe('planReads', () => {
 });
 
 describe('staging a chain walk', () => {
-  const readSync = fs.readSync;
-  const read = fs.read;
-  afterEach(() => {
-    fs.readSync = readSync;
-    fs.read = read;
-  });
+  let watch: ReadWatch | undefined;
+  afterEach(() => watch?.restore());
 
   /** Records every read of the files under `dir`, by path: [offset, length, sync?]. */
-  function watchReads(): Map<string, { offsetBytes: number; lengthBytes: number; isSync: boolean }[]> {
-    const byFd = new Map<number, string>();
-    const reads = new Map<string, { offsetBytes: number; lengthBytes: number; isSync: boolean }[]>();
-    const note = (fd: number, length: number, position: number, isSync: boolean): void => {
-      let name = byFd.get(fd);
-      if (name === undefined) {
-        try {
-          name = fs.readlinkSync(`/proc/self/fd/${fd}`);
-        } catch {
-          name = `fd ${fd}`;
-        }
-        byFd.set(fd, name);
-      }
-      if (!name.startsWith(dir)) return;
-      if (!reads.has(name)) reads.set(name, []);
-      reads.get(name)!.push({ offsetBytes: position, lengthBytes: length, isSync });
-    };
-    fs.readSync = ((fd: number, buffer: Buffer, offset: number, length: number, position: number) => {
-      note(fd, length, position, true);
-      return readSync(fd, buffer, offset, length, position);
-    }) as typeof fs.readSync;
-    fs.read = ((fd: number, buffer: Buffer, offset: number, length: number, position: number, callback: never) => {
-      note(fd, length, position, false);
-      return read(fd, buffer, offset, length, position, callback);
-    }) as typeof fs.read;
-    return reads;
+  function watchDir(): ReadWatch['reads'] {
+    watch = watchReads(dir);
+    return watch.reads;
   }
 
   /** An overlay of 2 GiB over a base, 4 KiB clusters (512 guest KiB per L2 table): hundreds of L2 tables. */
@@ -138,7 +112,7 @@ describe('staging a chain walk', () => {
     const plain = ImageChain.open(top);
     const expected = [...plain.entriesSync()];
     plain.close();
-    const reads = watchReads();
+    const reads = watchDir();
     const chain = ImageChain.open(top);
     const got: unknown[] = [];
     try {
@@ -161,7 +135,7 @@ describe('staging a chain walk', () => {
 
   it('a file opened ahead (openAsync) has its head read once, without blocking', async () => {
     const { top } = buildChain(4);
-    const reads = watchReads();
+    const reads = watchDir();
     const file = await HostFile.openAsync(top);
     const chain = ImageChain.open(top, { topFile: file });
     chain.close();
