@@ -12,7 +12,7 @@
  * would cost more than the reads.
  */
 import type { ImageLayer, TableRead } from '../formats/types.js';
-import { CACHED_READ_MICROS, type HostFile, type StagedRange, recentReadMicros } from '../io/host-file.js';
+import { CACHED_READ_MICROS, type HostFile, type StagedRange, readsWait } from '../io/host-file.js';
 import type { PausePoint } from './map-entries.js';
 
 /** How much one chain stages ahead at most, and from which read time on. */
@@ -50,8 +50,7 @@ export class ChainPrefetch {
       this.sources.push({ tables, next: undefined });
     }
     // Reads already taken from the page cache (the layers' own tables): walk without staging.
-    const micros = recentReadMicros();
-    if (micros >= 0 && micros < limits.stageAboveMicros) this.sources.length = 0;
+    if (!readsWait(limits.stageAboveMicros)) this.sources.length = 0;
     for (const source of this.sources) source.next = this.take(source);
     this.pause = { atBytes: this.sources.some((s) => s.next !== undefined) ? fromBytes : Infinity };
   }

@@ -11,7 +11,7 @@
  * the open runs once more with synchronous reads (same result, only
  * blocking).
  */
-import { NotStaged, HostFile } from '../io/host-file.js';
+import { HostFile, NotStaged, readsWait } from '../io/host-file.js';
 
 /** Runs of one open at most, before it reads synchronously. */
 export const MAX_REPLAYS = 256;
@@ -29,14 +29,22 @@ export interface ApprovedIdentity {
 /** The files of one chain's open, opened asynchronously and kept across its replays. */
 export class StagedOpen {
   private readonly opened = new Map<string, Opened>();
-  private replaying = true;
+  private replaying: boolean;
   /** How many times the open ran again (for tests). */
   replays = 0;
 
-  /** `top`: the image's own file, already opened (HostFile.openAsync). */
-  constructor(private readonly top: { name: string; file: HostFile }, private readonly maxReplays = MAX_REPLAYS) {
-    top.file.replayOpen(true);
+  /**
+   * `top`: the image's own file, already opened (HostFile.openAsync).
+   * `replay`: where this thread's reads come from the page cache, the open
+   * runs with plain synchronous reads (the hops would cost more).
+   */
+  constructor(private readonly top: { name: string; file: HostFile }, options: { replay?: boolean; maxReplays?: number } = {}) {
+    this.replaying = options.replay ?? readsWait();
+    this.maxReplays = options.maxReplays ?? MAX_REPLAYS;
+    top.file.replayOpen(this.replaying);
   }
+
+  private readonly maxReplays: number;
 
   /**
    * The file `name` for OpenedFiles: the top image's, or one opened before

@@ -78,7 +78,7 @@ function plainOpen(top: string, options: OpenChainOptions = {}): { layers: unkno
 
 async function stagedOpen(top: string, options: OpenChainOptions = {}, maxReplays?: number) {
   const file = await HostFile.openAsync(top);
-  const staged = new StagedOpen({ name: top, file }, maxReplays);
+  const staged = new StagedOpen({ name: top, file }, { replay: true, ...(maxReplays === undefined ? {} : { maxReplays }) });
   const chain = await staged.run(() => ImageChain.open(top, { ...options, staged }));
   try {
     return { layers: chain.layers, entries: [...chain.entriesSync()].map((entry) => ({ ...entry })), replays: staged.replays };
@@ -115,7 +115,7 @@ describe('a staged open', () => {
     const top = build();
     const expected = plainOpen(top, options);
     const file = await HostFile.openAsync(top);
-    const staged = new StagedOpen({ name: top, file });
+    const staged = new StagedOpen({ name: top, file }, { replay: true });
     const { result: chain, reads } = await readsOf(() => staged.run(() => ImageChain.open(top, { ...options, staged })));
     try {
       expect(chain.layers).toEqual(expected.layers);
