@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { ImageOpenError, ReadError } from '../errors.js';
 import { fsPath } from './byte-path.js';
 import { ENXIO, SEEK_DATA, SEEK_HOLE, seek, willNeed } from './native-addon.js';
+import { giveBack, takeBuffer } from './buffer-pool.js';
 import { ReadCache } from './read-cache.js';
 import { planReads } from './read-plan.js';
 import { strerror } from './strerror.js';
@@ -150,6 +151,8 @@ export class HostFile {
   private replaying = false;
   /** What reached the file so far. */
   readonly counts: ReadCounts = { reads: 0, bytes: 0 };
+  /** Called once when the file is closed (table caches give their buffers back). */
+  private readonly closers: (() => void)[] = [];
 
   private constructor(filename: string, fd: number, stat: fs.BigIntStats) {
     this.filename = filename;
@@ -252,7 +255,7 @@ export class HostFile {
       this.staged.delete(offsetBytes);
       return staged;
     }
-    return this.readInto(Buffer.allocUnsafe(lengthBytes), offsetBytes);
+    return this.readInto(takeBuffer(lengthBytes), offsetBytes);
   }
 
   /** Fills `buffer` from `offsetBytes` (zeroes past the end); returns it. */
@@ -260,8 +263,11 @@ export class HostFile {
     const lengthBytes = buffer.length;
     const staged = this.staged.get(offsetBytes);
     if (staged !== undefined && staged.length >= lengthBytes) {
-      if (!this.replaying) this.staged.delete(offsetBytes);
       staged.copy(buffer, 0, 0, lengthBytes);
+      if (!this.replaying) {
+        this.staged.delete(offsetBytes);
+        giveBack(staged);
+      }
       return buffer;
     }
     if (offsetBytes + lengthBytes <= HEAD_BYTES) {
@@ -349,7 +355,7 @@ export class HostFile {
 
   /** One asynchronous read (short only at the end of the file); null when it failed. */
   private async readAsync(offsetBytes: number, lengthBytes: number): Promise<Buffer | null> {
-    const buffer = Buffer.allocUnsafe(lengthBytes);
+    const buffer = takeBuffer(lengthBytes);
     let done = 0;
     this.inflight++;
     try {
@@ -374,7 +380,10 @@ export class HostFile {
 
   /** Drops a staged range the map did not ask for after all. */
   unstage(offsetBytes: number): void {
+    const staged = this.staged.get(offsetBytes);
+    if (staged === undefined) return;
     this.staged.delete(offsetBytes);
+    giveBack(staged);
   }
 
   /** Bytes staged and not yet taken. */
@@ -433,9 +442,16 @@ export class HostFile {
     if (offsetBytes < this.sizeBytes) willNeed(this.fd, offsetBytes, lengthBytes);
   }
 
+  /** Calls `callback` when the file is closed. */
+  whenClosed(callback: () => void): void {
+    this.closers.push(callback);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const callback of this.closers.splice(0)) callback();
+    for (const staged of this.staged.values()) giveBack(staged);
     this.staged.clear();
     this.head = null;
     if (this.inflight === 0) fs.closeSync(this.fd);

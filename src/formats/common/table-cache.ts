@@ -2,9 +2,11 @@
  * A bounded cache of fixed-size metadata tables (qcow2/qcow/qed L2 tables,
  * vmdk grain tables), least recently used out; an evicted table's buffer is
  * reused for the next read, so a walk over a huge image allocates no
- * garbage. Map walks sequentially, so each table is read about once and a
+ * garbage; when its file is closed, its buffers go back to the thread's
+ * pool (io/buffer-pool.ts) for other chains. Map walks sequentially, so each table is read about once and a
  * small cache suffices. Reads past the end of the file are zeroes.
  */
+import { giveBack } from '../../io/buffer-pool.js';
 import type { HostFile } from '../../io/host-file.js';
 
 export class TableCache {
@@ -14,6 +16,11 @@ export class TableCache {
   /** Keeps about `budgetBytes` of tables, and at least `minTables` of them. */
   constructor(private readonly file: HostFile, private readonly tableBytes: number, budgetBytes: number, minTables = 16) {
     this.capacity = Math.max(minTables, Math.floor(budgetBytes / tableBytes));
+    // The tables' buffers serve other chains' reads once this file is closed (io/buffer-pool.ts).
+    file.whenClosed(() => {
+      for (const table of this.tables.values()) giveBack(table);
+      this.tables.clear();
+    });
   }
 
   get(offset: number): Buffer {
