@@ -57,23 +57,18 @@ let readMicros = -1;
 /** A synchronous read faster than this (µs) came from the page cache. */
 export const CACHED_READ_MICROS = 50;
 
-/** The same for asynchronous reads (from the call to its callback: libuv's queue included). */
-let asyncReadMicros = -1;
-/** Whether this thread's last read was synchronous (which average is the recent one). */
-let lastReadWasSync = false;
-
-/** An asynchronous read faster than this (µs) came from the page cache (the hop to libuv's threads included). */
-export const CACHED_ASYNC_READ_MICROS = 300;
-
 /**
- * Whether this thread's reads wait on the storage, by its most recent kind
- * of read: where they do, reads are issued together ahead of the code that
- * needs them (map/staged-open.ts, map/prefetch.ts); where they come from the
- * page cache, plain synchronous reads cost less. Yes while nothing is known.
+ * Whether this thread's reads wait on the storage, by its recent synchronous
+ * reads (yes while there were none): where they do, reads are issued
+ * together ahead of the code that needs them (map/staged-open.ts,
+ * map/prefetch.ts); where they come from the page cache, plain synchronous
+ * reads cost less than the hops to libuv's threads. Asynchronous reads say
+ * nothing here: issued together, they wait in libuv's queue whatever the
+ * storage (map/staged-open.ts opens a chain synchronously now and then, to
+ * measure).
  */
 export function readsWait(cachedBelowMicros = CACHED_READ_MICROS): boolean {
-  const micros = lastReadWasSync ? readMicros : asyncReadMicros;
-  return micros < 0 || micros >= (lastReadWasSync ? cachedBelowMicros : CACHED_ASYNC_READ_MICROS);
+  return readMicros < 0 || readMicros >= cachedBelowMicros;
 }
 
 /** Bytes shared by the chains of a scan (io/read-cache.ts); off unless `shareReads` turns it on. */
@@ -313,7 +308,6 @@ export class HostFile {
     }
     const micros = Number(process.hrtime.bigint() - started) / 1000;
     readMicros = readMicros < 0 ? micros : readMicros * 0.75 + micros * 0.25;
-    lastReadWasSync = true;
     if (done < lengthBytes) buffer.fill(0, done);
     cache?.set(key, buffer);
     return buffer;
@@ -360,11 +354,7 @@ export class HostFile {
     this.inflight++;
     try {
       while (done < lengthBytes) {
-        const started = process.hrtime.bigint();
         const { bytesRead } = await readAsync(this.fd, buffer, done, lengthBytes - done, offsetBytes + done);
-        const micros = Number(process.hrtime.bigint() - started) / 1000;
-        asyncReadMicros = asyncReadMicros < 0 ? micros : asyncReadMicros * 0.75 + micros * 0.25;
-        lastReadWasSync = false;
         this.counts.reads++;
         this.counts.bytes += bytesRead;
         if (bytesRead === 0) break;

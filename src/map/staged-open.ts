@@ -9,12 +9,18 @@
  * storage while the thread maps other chains. A replay re-parses headers
  * already read (microseconds); no byte is read twice. After MAX_REPLAYS
  * the open runs once more with synchronous reads (same result, only
- * blocking).
+ * blocking). Where this thread's reads come from the page cache, and for
+ * one open in PROBE_EVERY (which measures that), the open reads
+ * synchronously instead.
  */
 import { HostFile, NotStaged, readsWait } from '../io/host-file.js';
 
 /** Runs of one open at most, before it reads synchronously. */
 export const MAX_REPLAYS = 256;
+
+/** One open in this many reads synchronously, to measure the storage (io/host-file.ts readsWait). */
+export const PROBE_EVERY = 32;
+let opensSinceProbe = PROBE_EVERY - 1;
 
 /** A file the open asked for: opened, or the error its open gave. */
 type Opened = { file: HostFile } | { error: unknown };
@@ -39,7 +45,10 @@ export class StagedOpen {
    * runs with plain synchronous reads (the hops would cost more).
    */
   constructor(private readonly top: { name: string; file: HostFile }, options: { replay?: boolean; maxReplays?: number } = {}) {
-    this.replaying = options.replay ?? readsWait();
+    // Every PROBE_EVERY-th open (the first included) reads synchronously: its read times tell readsWait what the storage does.
+    const isProbe = ++opensSinceProbe >= PROBE_EVERY;
+    if (isProbe) opensSinceProbe = 0;
+    this.replaying = options.replay ?? (!isProbe && readsWait());
     this.maxReplays = options.maxReplays ?? MAX_REPLAYS;
     top.file.replayOpen(this.replaying);
   }
