@@ -74,11 +74,21 @@ export function fsPath(file: string): string | Buffer {
   return hasEscapes(file) ? pathBytes(file) : file;
 }
 
-/** `text` as messages, reports and the database show it: each escaped byte as `\xNN`. */
+/** A backslash the display form would read as the start of an escape (it is shown as `\x5c`). */
+const LITERAL_ESCAPE = /\\(?=x[0-9a-fA-F]{2})/g;
+
+/**
+ * `text` as messages, reports and the database show it: each escaped byte
+ * as `\xNN`, and a backslash that stands before `x` and two hex digits as
+ * `\x5c`, so that no two paths show alike (the database keys rows by this
+ * text): a name holding the four characters `\xff` shows `\x5cxff`, one
+ * holding the byte 0xff shows `\xff`. Anything else is unchanged.
+ */
 export function displayText(text: string): string {
-  return hasEscapes(text)
-    ? text.replace(ESCAPED_ALL, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16).padStart(2, '0')}`)
-    : text;
+  const shown = text.includes('\\') ? text.replace(LITERAL_ESCAPE, '\\x5c') : text;
+  return hasEscapes(shown)
+    ? shown.replace(ESCAPED_ALL, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16).padStart(2, '0')}`)
+    : shown;
 }
 
 /** A name given as bytes, as messages show it: bytes that are not UTF-8 as \xNN escapes. */
@@ -86,9 +96,9 @@ export function escapedName(bytes: Uint8Array): string {
   return displayText(decodePath(bytes));
 }
 
-/** The bytes a `displayText` form stands for when it has escapes, else null (what the database keeps beside it). */
+/** The bytes of `text` when its `displayText` form is not the name itself, else null (what the database keeps beside it). */
 export function bytesIfEscaped(text: string): Buffer | null {
-  return hasEscapes(text) ? pathBytes(text) : null;
+  return hasEscapes(text) || displayText(text) !== text ? pathBytes(text) : null;
 }
 
 /** The path a database row holds: its exact bytes when it has them (a name not UTF-8), else its text. */

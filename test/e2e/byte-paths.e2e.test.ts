@@ -75,6 +75,26 @@ describe.skipIf(!hasPython)('non-UTF-8 names (e2e)', () => {
     estate = buildEstate(root);
   });
 
+  it('a name holding the characters \\xff and one holding the byte 0xff are two images, shown apart', () => {
+    const twins = path.join(dir, 'twins');
+    const twinsDb = path.join(dir, 'twins.db');
+    fs.mkdirSync(twins);
+    buildQcow2(path.join(twins, 'a\\xffb.qcow2'), { virtualSize: 1 << 20, clusters: [{ guest: 0, kind: 'data' }] });
+    fs.copyFileSync(path.join(twins, 'a\\xffb.qcow2'), bytes(`${twins}/a`, [0xff], 'b.qcow2'));
+    for (let run = 1; run <= 2; run++) {
+      const scan = runCli(['scan', '--db', twinsDb, twins], dir);
+      expect(scan.status, scan.stderr).toBe(0);
+    }
+    expect(query(twinsDb, 'SELECT path, path_bytes FROM images ORDER BY path')).toEqual([
+      { path: `${twins}/a\\x5cxffb.qcow2`, path_bytes: Buffer.from(`${twins}/a\\xffb.qcow2`) },
+      { path: `${twins}/a\\xffb.qcow2`, path_bytes: bytes(`${twins}/a`, [0xff], 'b.qcow2') },
+    ]);
+    // The second run found both unchanged, each as itself.
+    expect(query(twinsDb, 'SELECT run_id, count(*) AS n FROM run_images GROUP BY run_id ORDER BY run_id'))
+      .toEqual([{ run_id: 1, n: 2 }, { run_id: 2, n: 2 }]);
+    expect(query(twinsDb, 'SELECT changed_count, read_count FROM runs WHERE id = 2')).toEqual([{ changed_count: 0, read_count: 0 }]);
+  });
+
   it('a chain named with such bytes is scanned and stored with its exact bytes', () => {
     const scan = runCli(['scan', '--db', db, root], dir);
     expect(scan.status, scan.stderr).toBe(0);

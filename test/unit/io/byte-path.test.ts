@@ -104,6 +104,30 @@ describe('displayText and storedPath', () => {
     expect(Buffer.from(displayText(decodePath(b(0x80, 0xff)))).toString('utf8')).toBe('\\x80\\xff');
   });
 
+  it('show a backslash that would read as an escape as \\x5c, so that no two names show alike', () => {
+    expect(displayText('/srv/a\\xffb')).toBe('/srv/a\\x5cxffb');
+    expect(displayText('/srv/a\udcffb')).toBe('/srv/a\\xffb');
+    expect(displayText('/srv/a\\x5cb')).toBe('/srv/a\\x5cx5cb');
+    expect(displayText('C:\\dir\\xy\\x1')).toBe('C:\\dir\\xy\\x1');
+    expect(bytesIfEscaped('/srv/a\\xffb')).toEqual(Buffer.from('/srv/a\\xffb'));
+    expect(bytesIfEscaped('/srv/a\\b')).toBeNull();
+  });
+
+  it('no two byte strings show alike (seeded random names made of backslashes, x, hex digits and stray bytes)', () => {
+    const rng = new Rng(0x5c5c);
+    const alphabet = [0x5c, 0x78, 0x66, 0x46, 0x30, 0x35, 0x63, 0x61, 0xff, 0xfe, 0xc3, 0xa9, 0x2f];
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 20_000; i++) {
+      const name = Buffer.from(Array.from({ length: rng.int(1, 9) }, () => rng.pick(alphabet)));
+      const shown = displayText(decodePath(name));
+      const hex = name.toString('hex');
+      const earlier = seen.get(shown);
+      if (earlier !== undefined) expect(earlier, `${hex} and ${earlier} both show ${shown}`).toBe(hex);
+      seen.set(shown, hex);
+      expect(storedPath(shown, bytesIfEscaped(decodePath(name)))).toBe(decodePath(name));
+    }
+  });
+
   it('read back the bytes a row keeps, else its text', () => {
     const text = decodePath(b(0x2f, 0x61, 0xfe));
     expect(storedPath(displayText(text), bytesIfEscaped(text))).toBe(text);
