@@ -152,6 +152,16 @@ describe.skipIf(!hasPython)('non-UTF-8 names (e2e)', () => {
     expect(STRICT_UTF8.decode(diff.stdout)).toContain(`changed,${root}/b\\xff.qcow2,`);
   });
 
+  it('--out names a file by its bytes', () => {
+    const out = bytes(`${dir}/report-`, [0xff], '.json');
+    const report = imgaudit(['report', '--db', db, '--format', 'json', '--out', out]);
+    expect(report.status, report.stderr.toString()).toBe(0);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8')).run.status).toBe('complete');
+    expect(fs.readdirSync(dir, { encoding: 'buffer' }).some((name) => name.equals(bytes('report-', [0xff], '.json')))).toBe(true);
+    // Not the name Node's lossy decoding would give (U+FFFD written as UTF-8).
+    expect(fs.readdirSync(dir, { encoding: 'buffer' }).some((name) => name.includes(Buffer.from('\uFFFD')))).toBe(false);
+  });
+
   it('a root named with such bytes, on the command line and in the config file, is crawled and stored', () => {
     const rootBytes = bytes(`${dir}/r`, [0xfe]);
     fs.mkdirSync(rootBytes);
