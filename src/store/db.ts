@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KIND_NAMES, fileKind } from '../io/regular-file.js';
+import { requireUtf8DatabasePath } from './database-name.js';
 import { StoreError } from './store-error.js';
 
 /** An open better-sqlite3 connection. */
@@ -92,6 +93,7 @@ export function refuseForeign(db: Db): void {
 
 /** Opens (creating when `readonly` is false) the database at `file`; throws StoreError. */
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): Db {
+  if (file !== ':memory:') requireUtf8DatabasePath(file);
   const readonly = options.readonly === true;
   checkKind(file, !readonly);
   let db: Db;

@@ -10,6 +10,7 @@ import { type Db, openDatabase } from './db.js';
 import { migrate } from './migrator.js';
 import { type PruneCounts, type RetentionPolicy, pruneRuns } from './retention.js';
 import { ScanLock } from './scan-lock.js';
+import { requireUtf8DatabasePath } from './database-name.js';
 import { StoreError } from './store-error.js';
 
 /** What a prune removed (or, in a dry run, would remove). */
@@ -43,6 +44,7 @@ function fileBytes(file: string): number {
 
 /** Prunes the database at `file`. Throws StoreError, MigrationError or LockError. */
 export function pruneDatabase(file: string, options: PruneOptions): PruneResult {
+  requireUtf8DatabasePath(file);
   if (!fs.existsSync(file)) throw new StoreError(`database '${file}' does not exist (imgaudit scan creates it)`);
   const lock = ScanLock.acquire(file);
   try {

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LOCK_NONE, LOCK_WRITE, lockProbe, lockSet } from '../io/native-addon.js';
+import { requireUtf8DatabasePath } from './database-name.js';
 import { LockError } from './store-error.js';
 
 /** Points between the lock's steps where fault-injection tests pause. */
@@ -58,6 +59,7 @@ export class ScanLock {
 
   /** Takes the lock of `dbPath`; throws LockError when another process holds it or it cannot be taken. */
   static acquire(dbPath: string, hooks: LockHooks = {}): ScanLock {
+    requireUtf8DatabasePath(dbPath);
     const lockPath = `${resolvedDatabasePath(dbPath)}.lock`;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       let fd: number;

@@ -152,6 +152,17 @@ describe.skipIf(!hasPython)('non-UTF-8 names (e2e)', () => {
     expect(STRICT_UTF8.decode(diff.stdout)).toContain(`changed,${root}/b\\xff.qcow2,`);
   });
 
+  it('a database named with such bytes is refused by every command, and nothing is created', () => {
+    const database = bytes(`${dir}/db-`, [0xff], '.db');
+    for (const args of [['scan', '--quiet', '--db', database, root], ['runs', '--db', database], ['report', '--db', database],
+      ['prune', '--keep', '1', '--db', database]]) {
+      const r = imgaudit(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.toString()).toContain(`database '${dir}/db-\\xff.db' is named with bytes that are not UTF-8`);
+    }
+    expect(fs.readdirSync(dir).filter((name) => name.startsWith('db-'))).toEqual([]);
+  });
+
   it('--out names a file by its bytes', () => {
     const out = bytes(`${dir}/report-`, [0xff], '.json');
     const report = imgaudit(['report', '--db', db, '--format', 'json', '--out', out]);
