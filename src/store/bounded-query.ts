@@ -4,11 +4,16 @@
  * the rows it gathers, and is killed when the time limit passes, so no
  * statement (a runaway recursive CTE, a cross join) can hold the machine.
  * Both limits come from the configuration (`query.timeoutSeconds`,
- * `query.maxMemoryMiB`) or flags.
+ * `query.maxMemoryMiB`) or flags. One host's runs read out of the central
+ * store are queried the same way (runBoundedQueryOn).
  */
 import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImgauditError } from '../errors.js';
+import type { Db } from './db.js';
 import type { SqlParams, SqlResult } from './query-sql.js';
 
 /** What the child is asked to do. */
@@ -73,4 +78,20 @@ export function runBoundedQuery(file: string, sql: string, params: SqlParams, li
     });
     child.send({ file, sql, params, maxResultBytes } satisfies QueryJob);
   });
+}
+
+/**
+ * `runBoundedQuery` over a database held in memory (one host's runs read
+ * out of the central store): it is written to a private temporary file for
+ * the query process, and removed after.
+ */
+export async function runBoundedQueryOn(db: Db, sql: string, params: SqlParams, limits: QueryLimits): Promise<SqlResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-query-'));
+  try {
+    const file = path.join(dir, 'host.db');
+    fs.writeFileSync(file, db.serialize(), { mode: 0o600 });
+    return await runBoundedQuery(file, sql, params, limits);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

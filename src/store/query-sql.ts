@@ -37,7 +37,8 @@ export function runSelect(db: Db, sql: string, params: SqlParams = {}): SqlResul
 }
 
 /** Bytes a value is accounted for in a bounded result (a rough upper bound of what it costs). */
-function costOf(value: SqlValue): number {
+/** What a value costs in memory, roughly (the budget of a query's rows). */
+export function costOf(value: SqlValue): number {
   return 16 + (typeof value === 'string' ? 2 * value.length : 8);
 }
 

@@ -13,7 +13,8 @@ import { isPostgresUrl } from './pg/conninfo.js';
 import type { PgConn } from './pg/pg-client.js';
 import { requireCurrentCentral } from './pg/pg-migrator.js';
 import { pickHost, snapshotHost } from './pg/host-snapshot.js';
-import { type SqlParams, type SqlResult, type SqlValue, makeQueryOnly, runSelect } from './query-sql.js';
+import { QueryError, type QueryLimits } from './bounded-query.js';
+import { type SqlParams, type SqlResult, type SqlValue, costOf, makeQueryOnly, runSelect } from './query-sql.js';
 import { openForReading } from './report-db.js';
 
 /** Where and what to read. */
@@ -31,8 +32,12 @@ export interface ReadStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** One host's runs as an SQLite database (the caller closes it). */
   hostDb(options?: { withMapEntries?: boolean }): Promise<Db>;
-  /** One read-only statement over the whole store, in the store's dialect. */
-  select(sql: string, params?: SqlParams): Promise<SqlResult>;
+  /**
+   * One read-only statement over the whole store, in the store's dialect;
+   * with `limits`, stopped (QueryError E_QUERY_LIMIT) past its time or
+   * memory budget.
+   */
+  select(sql: string, params?: SqlParams, limits?: QueryLimits): Promise<SqlResult>;
   /** The central store's connection (fleet reports); throws UsageError for an SQLite file. */
   central(): PgConn;
   close(): Promise<void>;
@@ -91,6 +96,13 @@ function positional(sql: string, params: SqlParams): { text: string; values: unk
   return { text, values: names.map((name) => params[name]) };
 }
 
+/** Statements a cursor can run (a query); others (SHOW, EXPLAIN) run whole, bounded in time only. */
+const CURSOR_STATEMENT = /^\s*\(*\s*(SELECT|WITH|VALUES|TABLE)\b/i;
+/** Rows fetched from the cursor at a time. */
+const FETCH_ROWS = 1000;
+/** PostgreSQL's SQLSTATE for a statement cancelled (statement_timeout). */
+const QUERY_CANCELED = '57014';
+
 class CentralReadStore implements ReadStore {
   readonly dialect = 'postgres';
 
@@ -100,15 +112,53 @@ class CentralReadStore implements ReadStore {
     return snapshotHost(this.conn, await pickHost(this.conn, this.host), options);
   }
 
-  async select(sql: string, params: SqlParams = {}): Promise<SqlResult> {
+  async select(sql: string, params: SqlParams = {}, limits?: QueryLimits): Promise<SqlResult> {
     const { text, values } = positional(sql, params);
-    let result: { columns: string[]; rows: unknown[][] };
     try {
-      result = await this.conn.transaction(() => this.conn.queryArrays(text, values), { readOnly: true });
+      return await this.conn.transaction(async () => {
+        if (limits === undefined) {
+          const result = await this.conn.queryArrays(text, values);
+          return { columns: result.columns, rows: result.rows.map((row) => row.map(toValue)) };
+        }
+        // The server stops the statement at its time limit; the rows come through a cursor, counted against the memory budget.
+        await this.conn.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.ceil(limits.timeoutSeconds * 1000))}`);
+        if (!CURSOR_STATEMENT.test(text)) {
+          const result = await this.conn.queryArrays(text, values);
+          return { columns: result.columns, rows: result.rows.map((row) => row.map(toValue)) };
+        }
+        return await this.fetchBounded(text, values, limits);
+      }, { readOnly: true });
     } catch (error) {
+      if (error instanceof QueryError) throw error;
+      if ((error as { sqlState?: string }).sqlState === QUERY_CANCELED) {
+        throw new QueryError('E_QUERY_LIMIT', `query: stopped after ${limits!.timeoutSeconds} s, its time limit `
+          + '(--timeout, or query.timeoutSeconds in the config file)');
+      }
       throw new UsageError(`SQL error: ${(error as Error).message}`, { cause: error });
     }
-    return { columns: result.columns, rows: result.rows.map((row) => row.map(toValue)) };
+  }
+
+  /** The rows of `text`, FETCH_ROWS at a time, until they cost more than a quarter of the memory limit. */
+  private async fetchBounded(text: string, values: unknown[], limits: QueryLimits): Promise<SqlResult> {
+    const maxResultBytes = Math.floor(limits.maxMemoryMiB * 1024 * 1024 / 4);
+    await this.conn.queryArrays(`DECLARE imgaudit_query NO SCROLL CURSOR FOR ${text}`, values);
+    const rows: SqlValue[][] = [];
+    let columns: string[] = [];
+    let cost = 0;
+    for (;;) {
+      const batch = await this.conn.queryArrays(`FETCH FORWARD ${FETCH_ROWS} FROM imgaudit_query`);
+      columns = batch.columns;
+      for (const raw of batch.rows) {
+        const row = raw.map(toValue);
+        cost += row.reduce((sum: number, value) => sum + costOf(value), 16);
+        if (cost > maxResultBytes) {
+          throw new QueryError('E_QUERY_LIMIT', `query: the result passed its memory limit after ${rows.length} rows `
+            + '(--max-memory, or query.maxMemoryMiB in the config file)');
+        }
+        rows.push(row);
+      }
+      if (batch.rows.length < FETCH_ROWS) return { columns, rows };
+    }
   }
 
   central(): PgConn {

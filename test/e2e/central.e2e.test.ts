@@ -127,6 +127,23 @@ describe.skipIf(!PG_AVAILABLE || !hasQemu)('central PostgreSQL store (e2e)', () 
     expect(cluster.psql('SELECT count(*) FROM runs', database).trim()).toBe('2');
   });
 
+  it('bounds a query over the whole store, and over one host, in time and memory', async () => {
+    const endless = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n, repeat('x', 200) AS pad FROM r";
+    const memory = await cli(['query', endless, '--db', central, '--max-memory', '64', '--timeout', '60'], dir);
+    expect(memory.status).toBe(2);
+    expect(memory.stderr).toMatch(/^imgaudit: query: the result passed its memory limit after \d+ rows \(--max-memory/);
+    const slow = await cli(['query', 'SELECT pg_sleep(30) AS slept', '--db', central, '--timeout', '1'], dir);
+    expect(slow.status).toBe(2);
+    expect(slow.stderr).toBe('imgaudit: query: stopped after 1 s, its time limit (--timeout, or query.timeoutSeconds in the config file)\n');
+    const sqliteEndless = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n, printf('%.200c', 'x') AS pad FROM r";
+    const host = await cli(['query', sqliteEndless, '--db', central, '--host', 'hv-a', '--max-memory', '64', '--timeout', '60'], dir);
+    expect(host.status).toBe(2);
+    expect(host.stderr).toMatch(/^imgaudit: query: (the result passed its memory limit|ran out of memory)/);
+    // Within its limits a query still answers.
+    const fine = await cli(['query', 'SELECT count(*) AS n FROM runs', '--db', central, '--timeout', '5', '--max-memory', '64', '--format', 'csv'], dir);
+    expect(fine.stdout).toBe(`n\r\n${cluster.psql('SELECT count(*) FROM runs', database).trim()}\r\n`);
+  });
+
   it('reads as a SELECT-only role', async () => {
     cluster.psql('GRANT USAGE ON SCHEMA public TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;', database);
     const reader = cluster.url(database, 'reader', TEST_PASSWORD);

@@ -8,8 +8,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { QUERY_RENDERERS, type QueryFormat, formatsOf } from '../../report/index.js';
 import { type Table, columnOf } from '../../report/table.js';
-import { runBoundedQuery } from '../../store/bounded-query.js';
-import { makeQueryOnly, runSelect } from '../../store/query-sql.js';
+import { runBoundedQuery, runBoundedQueryOn } from '../../store/bounded-query.js';
 import { isPostgresUrl } from '../../store/pg/conninfo.js';
 import type { CliCommand } from '../commands.js';
 import {
@@ -65,11 +64,10 @@ async function run(argv: ArgumentsCamelCase): Promise<number> {
       // A central store with --host: the host's runs as its own file has them (same SQL, same output);
       // without: the whole store, in PostgreSQL's dialect, read-only.
       result = await withReadStore(argv, config.database, async (store) => {
-        if (argv.host === undefined) return store.select(sql, bound);
+        if (argv.host === undefined) return store.select(sql, bound, config.query);
         const db = await store.hostDb({ withMapEntries: true });
         try {
-          makeQueryOnly(db);
-          return runSelect(db, sql, bound);
+          return await runBoundedQueryOn(db, sql, bound, config.query);
         } finally {
           db.close();
         }
