@@ -1,9 +1,11 @@
 /**
- * Every report definition (reports/*.sql), every documented view and every
- * statement the reading commands prepare is planned by SQLite and checked
- * for shapes that grow faster than the rows read (query-plan-check.ts):
- * correlated subqueries or joins not bounded by an index on their key, and
- * per-run statements that read every run. Plans, not timings: deterministic.
+ * Every report definition (reports/*.sql), every documented view, every
+ * statement the reading commands prepare and every statement prune runs is
+ * planned by SQLite and checked for shapes that grow faster than the rows
+ * read (query-plan-check.ts): correlated subqueries or joins not bounded by
+ * an index on their key, per-run statements that read every run, and prune
+ * statements (their foreign-key checks and cascades included) that read more
+ * than what the dropped runs referenced. Plans, not timings: deterministic.
  */
 import fs from 'node:fs';
 import os from 'node:os';
