@@ -17,7 +17,8 @@
 // (issue 16): every output <= 1 s at 10,000 images, <= 10 s at 100,000, and
 // the time per image (start-up excluded) not growing from one size to the
 // next (a ratio above 1.5 is reported as growth; timings on a shared machine
-// are noisy). Never a timed test.
+// are noisy; a command within 100 ms of start-up at the largest size is not
+// compared). Never a timed test.
 //
 // Usage: npm run build && node bench/report-bench.mjs [--estate N | --no-estate] [--images N,...] [--runs R]
 //   [--repeat K] [--only PATTERN] [--keep] [--reuse DIR]
@@ -54,6 +55,8 @@ const ONLY = (() => {
   return at < 0 ? null : new RegExp(process.argv[at + 1]);
 })();
 const BASES = 100;
+/** CPU time above start-up below which a command's time per image is not compared between sizes (noise). */
+const NOISE_MS = 100;
 const ROOTS = 4;
 const MiB = 1 << 20;
 
@@ -348,8 +351,13 @@ try {
       const large = synthetic.at(-1);
       const perImage = (d) => Math.max(d.cpuMs - startup.cpuMs, 1) / d.images;
       const r = perImage(large) / perImage(small);
-      ratio = `${r.toFixed(2)}${r > 1.5 ? '  GROWS' : ''}`;
-      if (r > 1.5) missed.push(`${label(args)}: CPU time per image x${r.toFixed(2)} from ${small.name} to ${large.name}`);
+      if (large.cpuMs - startup.cpuMs < NOISE_MS) {
+        // Both within the noise of Node's start-up: a ratio of two near-zero differences says nothing.
+        ratio = 'start-up';
+      } else {
+        ratio = `${r.toFixed(2)}${r > 1.5 ? '  GROWS' : ''}`;
+        if (r > 1.5) missed.push(`${label(args)}: CPU time per image x${r.toFixed(2)} from ${small.name} to ${large.name}`);
+      }
     }
     const cell = (t) => `${(t.cpuMs / 1000).toFixed(2)} (${(t.ms / 1000).toFixed(1)})`.padStart(18);
     console.log(`${label(args).padEnd(60)}${cells.map(cell).join('')}  ${ratio}`);

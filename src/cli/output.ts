@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import { pathBytes } from '../io/byte-path.js';
 
 const CHUNK_BYTES = 64 * 1024;
+/** Characters of a long text encoded and written at a time. */
+const SLICE_CHARS = 1024 * 1024;
 
 function writeAll(fd: number, text: string): void {
   // A path not UTF-8 is written as its bytes, as qemu-img prints a file name (io/byte-path.ts).
@@ -37,7 +39,16 @@ export class BufferedWriter {
     if (this.pending === '') return;
     const text = this.pending;
     this.pending = '';
-    writeAll(this.fd, text);
+    // A long text (a whole JSON report: hundreds of MiB at 100,000 images) goes out in slices that end
+    // at a line break, never inside a character or an escaped byte: no buffer the size of the whole text.
+    let start = 0;
+    while (text.length - start > SLICE_CHARS) {
+      const end = text.indexOf('\n', start + SLICE_CHARS);
+      if (end < 0) break;
+      writeAll(this.fd, text.slice(start, end + 1));
+      start = end + 1;
+    }
+    writeAll(this.fd, start === 0 ? text : text.slice(start));
   }
 }
 

@@ -77,20 +77,30 @@ export function growthFigures(db: Db, run: RunRecord, images: readonly ImageReco
       : new Map(rootsUsageHistory(db, run.id, rootIds).map((row) => [row.runId, row.bytes]));
     if (byRun !== undefined && byRun.size > 0) groupUsage.set(dev, byRun);
   }
-  // Per image, the history is every image of every kept run: read only when something shows it (JSON).
-  const imageFits = new Map<number, SlopeFit>();
+  // Per image, the history is every image of every kept run: read only when something shows it (JSON),
+  // and fitted only for the images of the run reported (no other image's growth is shown). Both lists
+  // are walked by ascending image id, side by side: no lookup per image and run.
+  const imageGrowth = new Map<number, number | null>();
   if (perImage) {
     const topUsage = chainTopUsage(db);
-    visitHistoryImages(db, run.id, (runId, imageId, chainId) => {
-      const bytes = topUsage.get(chainId);
-      if (bytes === undefined) return;
-      let fit = imageFits.get(imageId);
-      if (fit === undefined) imageFits.set(imageId, fit = new SlopeFit());
-      fit.add(runDays.get(runId)!, bytes);
+    const fits = images.map((image) => ({ imageId: image.imageId, fit: new SlopeFit(), points: 0 }))
+      .sort((a, b) => a.imageId - b.imageId);
+    visitHistoryImages(db, run.id, (runId, imageIds, chainIds) => {
+      const days = runDays.get(runId)!;
+      let at = 0;
+      for (let i = 0; i < imageIds.length && at < fits.length; i++) {
+        const imageId = imageIds[i]!;
+        while (at < fits.length && fits[at]!.imageId < imageId) at++;
+        const entry = fits[at];
+        if (entry === undefined || entry.imageId !== imageId) continue;
+        const bytes = topUsage.get(chainIds[i]!);
+        if (bytes === undefined) continue;
+        entry.fit.add(days, bytes);
+        entry.points++;
+      }
     });
+    for (const entry of fits) if (entry.points > 0) imageGrowth.set(entry.imageId, entry.fit.slope());
   }
-  const imageGrowth = new Map<number, number | null>();
-  for (const [imageId, fit] of imageFits) imageGrowth.set(imageId, fit.slope());
   const rootGrowth = new Map<string, number | null>();
   if (perRoot) {
     for (const [rootId, byRun] of rootUsage) {

@@ -192,21 +192,29 @@ export function completeRunTimes(db: Db, runId: number): RunTime[] {
 /** Every stored chain state's image file disk usage (st_blocks × 512 of its top file), by chain id. */
 export function chainTopUsage(db: Db): Map<number, number> {
   // Every stored chain state (retention keeps only those of kept runs): cheaper than picking those of the runs.
-  const rows = db.prepare('SELECT c.id, f.allocated_bytes FROM chains c JOIN files f ON f.id = c.top_file_id').raw();
-  return new Map(rows.all() as [number, number][]);
+  // Two columns in the same order (every chain state has its top file: a foreign key), read as plain numbers:
+  // an array per row would be an allocation per chain state.
+  const ids = db.prepare('SELECT id FROM chains ORDER BY id').pluck().all() as number[];
+  const bytes = db.prepare('SELECT f.allocated_bytes FROM chains c JOIN files f ON f.id = c.top_file_id ORDER BY c.id')
+    .pluck().all() as number[];
+  const usage = new Map<number, number>();
+  for (let i = 0; i < ids.length; i++) usage.set(ids[i]!, bytes[i]!);
+  return usage;
 }
 
 /**
- * Calls `visit(runId, imageId, chainId)` for every image of every complete
- * run up to `runId`, run by run. Each run's rows are read at once (stepping
- * a cursor row by row costs several times more), one run at a time.
+ * Calls `visit(runId, imageIds, chainIds)` for every complete run up to
+ * `runId`, in order: the run's images by ascending id and their chain
+ * states, two parallel columns. Each run's rows are read at once (stepping a
+ * cursor row by row costs several times more), as plain numbers (an array
+ * per row would be an allocation per image and run).
  */
-export function visitHistoryImages(db: Db, runId: number, visit: (runId: number, imageId: number, chainId: number) => void): void {
+export function visitHistoryImages(db: Db, runId: number,
+  visit: (runId: number, imageIds: readonly number[], chainIds: readonly number[]) => void): void {
   const runIds = db.prepare("SELECT id FROM runs WHERE status = 'complete' AND id <= ? ORDER BY id").pluck().all(runId) as number[];
-  const rows = db.prepare('SELECT image_id, chain_id FROM run_images WHERE run_id = ?').raw();
-  for (const id of runIds) {
-    for (const row of rows.all(id) as [number, number][]) visit(id, row[0], row[1]);
-  }
+  const imageIds = db.prepare('SELECT image_id FROM run_images WHERE run_id = ? ORDER BY image_id').pluck();
+  const chainIds = db.prepare('SELECT chain_id FROM run_images WHERE run_id = ? ORDER BY image_id').pluck();
+  for (const id of runIds) visit(id, imageIds.all(id) as number[], chainIds.all(id) as number[]);
 }
 
 /** Disk usage of a root (or of a set of roots) in one run. */

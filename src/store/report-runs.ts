@@ -63,15 +63,20 @@ function toRecord(row: RunRow, findings: SeverityCounts | undefined): RunRecord 
 }
 
 function findingCounts(db: Db, runId: number | null): Map<number, SeverityCounts> {
-  const select = 'SELECT run_id AS runId, severity, count(*) AS n FROM run_findings_all';
+  // Of every run: from the chain states that have findings (few) to the runs listing them, not from
+  // every image of every run (run_findings_all) to its findings; CROSS JOIN keeps that loop order in SQLite.
+  // The two parts are summed below.
   const rows = (runId === null
-    ? db.prepare(`${select} GROUP BY run_id, severity`).all()
-    : db.prepare(`${select} WHERE run_id = ? GROUP BY run_id, severity`).all(runId)) as
-    { runId: number; severity: keyof SeverityCounts; n: number }[];
+    ? db.prepare(`SELECT ri.run_id AS runId, cf.severity, count(*) AS n
+        FROM chain_findings cf CROSS JOIN run_images ri WHERE ri.chain_id = cf.chain_id GROUP BY ri.run_id, cf.severity
+        UNION ALL
+        SELECT run_id, severity, count(*) FROM run_findings GROUP BY run_id, severity`).all()
+    : db.prepare('SELECT run_id AS runId, severity, count(*) AS n FROM run_findings_all WHERE run_id = ? GROUP BY run_id, severity')
+      .all(runId)) as { runId: number; severity: keyof SeverityCounts; n: number }[];
   const counts = new Map<number, SeverityCounts>();
   for (const { runId: id, severity, n } of rows) {
     const entry = counts.get(id) ?? { error: 0, warning: 0, info: 0 };
-    entry[severity] = n;
+    entry[severity] += n;
     counts.set(id, entry);
   }
   return counts;

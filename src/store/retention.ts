@@ -2,9 +2,14 @@
  * Retention: dropping old runs, then every base sharing, chain state, map,
  * file (with its own allocation and snapshots), image and root no remaining
  * run references. A map stays while a file's own allocation references it.
- * The newest complete run and running runs are never dropped.
+ * The newest complete run and running runs are never dropped. The shared
+ * rows are looked for among those the dropped runs referenced (sql/sqlite/
+ * prune.sql), so that a prune costs what it drops, not what is kept; a
+ * table losing most of its rows has its secondary indexes rebuilt once
+ * rather than updated row by row.
  */
 import type { Db } from './db.js';
+import { sqlStatement } from './sql-file.js';
 
 /** What to keep. */
 export interface RetentionPolicy {
@@ -23,43 +28,66 @@ export interface PruneCounts {
   files: number;
 }
 
+export const PRUNE_SQL = 'sqlite/prune.sql';
+const sql = (name: string) => sqlStatement(PRUNE_SQL, name);
+
+interface RowShare {
+  deleting: number;
+  total: number;
+}
+
+/**
+ * Runs `statement` (a DELETE from `table`). When it removes more rows than it
+ * leaves, the table's secondary indexes are dropped first and created again
+ * after (from their own definitions in the schema): one sort of the rows kept
+ * per index instead of one b-tree search and delete per row removed and index.
+ */
+function deleteRows(db: Db, table: string, statement: string, share: RowShare): number {
+  const isBulk = share.deleting > share.total - share.deleting;
+  const indexes = isBulk ? db.prepare(sql('secondary_indexes')).all(table) as { name: string; sql: string }[] : [];
+  for (const index of indexes) db.exec(`DROP INDEX "${index.name.replaceAll('"', '""')}"`);
+  const changes = db.prepare(statement).run().changes;
+  for (const index of indexes) db.exec(index.sql);
+  return changes;
+}
+
 /** Applies `policy`; returns what was removed. One transaction. */
 export function pruneRuns(db: Db, policy: RetentionPolicy): PruneCounts {
   return db.transaction((): PruneCounts => {
-    const newestComplete = db.prepare(
-      "SELECT id FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT 1").pluck().get() as number | undefined;
-    let runs = 0;
-    if (policy.keepRuns !== null) {
-      const oldestKept = db.prepare(
-        "SELECT id FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT 1 OFFSET ?",
-      ).pluck().get(policy.keepRuns - 1) as number | undefined;
-      if (oldestKept !== undefined) {
-        runs += db.prepare("DELETE FROM runs WHERE id < ? AND status <> 'running'").run(oldestKept).changes;
+    db.exec(sql('create_sets'));
+    try {
+      if (policy.keepRuns !== null) db.prepare(sql('runs_by_count')).run({ keep: policy.keepRuns });
+      if (policy.olderThanMs !== null) {
+        db.prepare(sql('runs_by_age')).run({ cutoff: new Date(policy.now.getTime() - policy.olderThanMs).toISOString() });
       }
+      const runs = db.prepare(sql('count_runs')).pluck().get() as number;
+      if (runs === 0) return { runs, chains: 0, maps: 0, files: 0 };
+      for (const name of ['candidate_chains', 'candidate_images', 'candidate_roots', 'candidate_sharings']) db.exec(sql(name));
+      deleteRows(db, 'run_images', sql('delete_run_images'), db.prepare(sql('run_image_rows')).get() as RowShare);
+      db.exec(sql('delete_run_sharings'));
+      db.exec(sql('delete_runs'));
+      // Sharings before chain states (their overlay rows name chain states), chain states before
+      // files and maps, own allocations before maps and files: children before their parents.
+      db.exec(sql('keep_used_sharings'));
+      db.exec(sql('sharing_candidates'));
+      deleteRows(db, 'base_sharing_overlays', sql('delete_sharing_overlays'), db.prepare(sql('sharing_overlay_rows')).get() as RowShare);
+      db.exec(sql('delete_sharings'));
+      db.exec(sql('keep_used_chains'));
+      db.exec(sql('chain_candidates'));
+      db.exec(sql('delete_chain_rows'));
+      const chains = db.prepare(sql('delete_chains')).run().changes;
+      db.exec(sql('keep_used_files'));
+      db.exec(sql('file_candidates'));
+      db.exec(sql('delete_file_rows'));
+      db.exec(sql('keep_used_maps'));
+      db.exec(sql('delete_map_entries'));
+      const maps = db.prepare(sql('delete_maps')).run().changes;
+      const files = db.prepare(sql('delete_files')).run().changes;
+      db.exec(sql('delete_images'));
+      db.exec(sql('delete_roots'));
+      return { runs, chains, maps, files };
+    } finally {
+      db.exec(sql('drop_sets'));
     }
-    if (policy.olderThanMs !== null) {
-      const cutoff = new Date(policy.now.getTime() - policy.olderThanMs).toISOString();
-      runs += db.prepare("DELETE FROM runs WHERE started_at < ? AND status <> 'running' AND id IS NOT ?")
-        .run(cutoff, newestComplete ?? null).changes;
-    }
-    if (runs === 0) return { runs, chains: 0, maps: 0, files: 0 };
-    // Dropped runs took their run_* rows along (ON DELETE CASCADE). Base sharings
-    // no run uses go first: their overlay rows reference chain states.
-    db.prepare('DELETE FROM base_sharings WHERE id NOT IN (SELECT sharing_id FROM run_base_sharings)').run();
-    const chains = db.prepare('DELETE FROM chains WHERE id NOT IN (SELECT chain_id FROM run_images)').run().changes;
-    // Per file state rows go with their file; a file's own allocation keeps its map.
-    const unusedFiles = `SELECT id FROM files WHERE id NOT IN (SELECT top_file_id FROM chains)
-      AND id NOT IN (SELECT file_id FROM chain_layers) AND id NOT IN (SELECT file_id FROM chain_extra_files)
-      AND id NOT IN (SELECT file_id FROM base_sharings)`;
-    db.prepare(`DELETE FROM file_allocations WHERE file_id IN (${unusedFiles})`).run();
-    db.prepare(`DELETE FROM file_snapshots WHERE file_id IN (${unusedFiles})`).run();
-    const maps = db.prepare(`DELETE FROM maps WHERE hash IS NOT NULL
-      AND id NOT IN (SELECT map_id FROM chains WHERE map_id IS NOT NULL)
-      AND id NOT IN (SELECT map_id FROM file_allocations)`).run().changes;
-    const files = db.prepare(`DELETE FROM files WHERE id IN (${unusedFiles})`).run().changes;
-    db.prepare('DELETE FROM images WHERE id NOT IN (SELECT image_id FROM run_images)').run();
-    db.prepare(`DELETE FROM roots WHERE id NOT IN (SELECT root_id FROM run_images)
-      AND id NOT IN (SELECT root_id FROM run_filesystems)`).run();
-    return { runs, chains, maps, files };
   })();
 }

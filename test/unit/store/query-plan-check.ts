@@ -19,7 +19,12 @@
  * 4. For statements that read one run (`perRun`): no SCAN of a stored table
  *    anywhere (it would read every run kept).
  * Materialised subqueries and CTEs (MATERIALIZE, CO-ROUTINE) are not stored
- * tables; their own plans are checked by the same rules.
+ * tables; their own plans are checked by the same rules. Nor are the tables
+ * a caller declares `scannable` (temporary sets of ids it built itself).
+ *
+ * SQLite lists in the plan of a DELETE the searches its foreign-key checks
+ * and ON DELETE CASCADE actions make for each deleted row: a child table
+ * whose key has no index shows as a SCAN there.
  */
 import type Database from 'better-sqlite3';
 
@@ -91,7 +96,7 @@ function isRunWide(detail: string): boolean {
  * read (for aliases); `perRun`: the statement reads one run.
  */
 export function planProblems(db: Database.Database, sql: string, params: Record<string, unknown>,
-  options: { views: readonly string[]; perRun: boolean }): PlanProblem[] {
+  options: { views: readonly string[]; perRun: boolean; scannable?: ReadonlySet<string> }): PlanProblem[] {
   const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as PlanRow[];
   const materialised = new Set<string>();
   for (const row of rows) {
@@ -113,7 +118,11 @@ export function planProblems(db: Database.Database, sql: string, params: Record<
   };
   const isStoredScan = (detail: string): boolean => {
     const match = LOOP.exec(detail);
-    return match !== null && match[1] === 'SCAN' && match[2] !== 'CONSTANT' && !materialised.has(match[2]!.toLowerCase());
+    if (match === null || match[1] !== 'SCAN' || match[2] === 'CONSTANT' || materialised.has(match[2]!.toLowerCase())) return false;
+    const scannable = options.scannable ?? new Set<string>();
+    const name = match[2]!.toLowerCase();
+    const tables = [...tablesOf.get(name) ?? []];
+    return !scannable.has(name) && !(tables.length > 0 && tables.every((table) => scannable.has(table)));
   };
   const problems: PlanProblem[] = [];
   const visit = (nodes: readonly PlanNode[], inCorrelated: boolean): void => {

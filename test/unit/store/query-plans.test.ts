@@ -1,9 +1,11 @@
 /**
- * Every report definition (reports/*.sql), every documented view and every
- * statement the reading commands prepare is planned by SQLite and checked
- * for shapes that grow faster than the rows read (query-plan-check.ts):
- * correlated subqueries or joins not bounded by an index on their key, and
- * per-run statements that read every run. Plans, not timings: deterministic.
+ * Every report definition (reports/*.sql), every documented view, every
+ * statement the reading commands prepare and every statement prune runs is
+ * planned by SQLite and checked for shapes that grow faster than the rows
+ * read (query-plan-check.ts): correlated subqueries or joins not bounded by
+ * an index on their key, per-run statements that read every run, and prune
+ * statements (their foreign-key checks and cascades included) that read more
+ * than what the dropped runs referenced. Plans, not timings: deterministic.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import { type Db, openDatabase } from '../../../src/store/db.js';
 import { openForReading } from '../../../src/store/report-db.js';
 import { listRuns } from '../../../src/store/report-runs.js';
 import { RunRepo } from '../../../src/store/run-repo.js';
+import { pruneRuns } from '../../../src/store/retention.js';
 import { ScanStore } from '../../../src/store/scan-store.js';
 import { MiB, baseEstate, writeRun } from '../report/estate.js';
 import { addFilesystem, addReference, addSharing, setChainFigures } from '../report/layer-estate.js';
@@ -144,6 +147,143 @@ describe('the reading commands', () => {
     } finally {
       writer.close();
     }
+  });
+});
+
+/** Statements of an `exec` text, one by one (prune's named blocks hold several). */
+function splitStatements(text: string): string[] {
+  return text.split(/;\s*(?:\n|$)/).map((sql) => sql.replace(/^(\s*--[^\n]*\n)+/, '').trim()).filter((sql) => sql !== '');
+}
+
+/** Binds every parameter of `sql` (positional or named) to 1: plans do not depend on the values (no ANALYZE). */
+function dummyParams(sql: string): unknown[] {
+  const named = [...sql.matchAll(/[$@:]([a-z_][a-z0-9_]*)/gi)].map((m) => m[1]!);
+  const positional = (sql.match(/\?/g) ?? []).length;
+  return named.length > 0 ? [Object.fromEntries(named.map((name) => [name, 1]))] : Array.from({ length: positional }, () => 1);
+}
+
+interface PlannedStatement {
+  sql: string;
+  plan: string[];
+  problems: string[];
+}
+
+/**
+ * Runs `work` on `target`, planning every statement it prepares or executes
+ * just before it runs (the temporary tables it makes exist then), with the
+ * prune rules: no scan of a stored table other than `scannable` (rule 4,
+ * foreign-key checks and cascades included), no correlated subquery or inner
+ * loop that is not an index search (rules 1, 2). Rule 3 (a run joined with
+ * itself) does not apply: the per-row cascades of a DELETE are listed as
+ * siblings of its loop, each a search by run of the run being deleted.
+ */
+function plannedBy(target: Db, work: (db: Db) => void, scannable: ReadonlySet<string>): PlannedStatement[] {
+  const planned: PlannedStatement[] = [];
+  const plan = (sql: string) => {
+    if (!/^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b/i.test(sql)) return;
+    const params = dummyParams(sql);
+    const rows = target.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+    const named = params.length === 1 && typeof params[0] === 'object' ? params[0] as Record<string, unknown> : {};
+    let n = 0;
+    const positional = sql.replace(/\?/g, () => `$p${n++}`);
+    const bound = { ...named, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, 1])) };
+    const problems = planProblems(target, positional, bound, { views: [], perRun: true, scannable })
+      .filter((problem) => problem.rule !== 3).map((problem) => `rule ${problem.rule}: ${problem.detail}`);
+    planned.push({ sql: sql.replace(/\s+/g, ' ').trim(), plan: rows.map((row) => row.detail), problems: [...new Set(problems)] });
+  };
+  const recording = new Proxy(target, {
+    get(t, key) {
+      if (key === 'prepare') return (sql: string) => { plan(sql); return t.prepare(sql); };
+      if (key === 'exec') {
+        return (text: string) => {
+          for (const sql of splitStatements(text)) { plan(sql); t.exec(sql); }
+          return recording;
+        };
+      }
+      const value = Reflect.get(t, key, t) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+  work(recording);
+  return planned;
+}
+
+describe('prune', () => {
+  /** The candidate sets prune builds (temporary tables of ids), the runs (a row per run) and the schema. */
+  const PRUNE_SCANNABLE = new Set(['prune_runs', 'prune_sharings', 'prune_chains', 'prune_files', 'prune_maps', 'prune_images',
+    'prune_roots', 'runs', 'sqlite_schema']);
+  /**
+   * Scans prune may make, each bounded: the total of the overlay rows reads a
+   * row per base sharing (not per overlay); deleting a root no run lists any
+   * more checks the tables naming roots, whose keys lead with the run (a scan
+   * of run_images per root deleted: roots are the few storage roots scanned).
+   */
+  const PRUNE_KNOWN: Record<string, string[]> = {
+    'SELECT coalesce((SELECT sum(overlay_count) FROM base_sharings WHERE': ['rule 4: SCAN base_sharings'],
+    'DELETE FROM roots WHERE id IN (SELECT id FROM prune_roots)': [
+      'rule 2: SCAN run_filesystems USING INDEX run_filesystems_by_dev', 'rule 2: SCAN run_images USING INDEX run_images_by_root',
+      'rule 2: SCAN run_root_usage', 'rule 4: SCAN run_filesystems USING INDEX run_filesystems_by_dev',
+      'rule 4: SCAN run_images USING INDEX run_images_by_root', 'rule 4: SCAN run_root_usage'],
+  };
+  const knownOf = (sql: string) => Object.entries(PRUNE_KNOWN).find(([start]) => sql.startsWith(start))?.[1] ?? [];
+
+  function prunePlans(policy: { keepRuns: number | null; olderThanMs: number | null }): PlannedStatement[] {
+    const copy = path.join(dir, `prune-${policy.keepRuns}-${policy.olderThanMs}.db`);
+    fs.copyFileSync(file, copy);
+    const writer = openDatabase(copy);
+    try {
+      let planned: PlannedStatement[] = [];
+      writer.transaction(() => {
+        planned = plannedBy(writer, (recording) => {
+          expect(pruneRuns(recording, { ...policy, now: new Date(Date.UTC(2026, 9, 3, 12)) }).runs).toBeGreaterThan(0);
+        }, PRUNE_SCANNABLE);
+      })();
+      return planned;
+    } finally {
+      writer.close();
+    }
+  }
+
+  for (const policy of [{ keepRuns: 1, olderThanMs: null }, { keepRuns: 2, olderThanMs: null }, { keepRuns: null, olderThanMs: 0 }]) {
+    it(`every statement of prune (${JSON.stringify(policy)}) reads what the dropped runs referenced, through indexes, foreign-key checks and cascades included`, () => {
+      const planned = prunePlans(policy);
+      for (const { sql, plan, problems } of planned) {
+        expect({ sql, plan, problems: problems.filter((p) => !knownOf(sql).includes(p)) }).toEqual({ sql, plan, problems: [] });
+      }
+      expect(planned.length).toBeGreaterThan(20);
+      expect(planned.some((statement) => /^DELETE FROM chains\b/.test(statement.sql))).toBe(true);
+    });
+  }
+
+  it('the exceptions listed are still needed', () => {
+    const planned = prunePlans({ keepRuns: 1, olderThanMs: null });
+    for (const [start, problems] of Object.entries(PRUNE_KNOWN)) {
+      const statement = planned.find((p) => p.sql.startsWith(start));
+      expect(statement?.problems.sort()).toEqual([...problems].sort());
+    }
+  });
+
+  it('every foreign key of the schema is searched through an index when its parent row is deleted (except the roots\')', () => {
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
+    const unindexed: string[] = [];
+    let keys = 0;
+    for (const table of tables) {
+      for (const key of db.pragma(`foreign_key_list(${table})`) as { table: string; from: string; on_delete: string }[]) {
+        keys++;
+        // What SQLite runs for each deleted parent row: the cascade, or the check that no child is left.
+        const sql = key.on_delete === 'CASCADE' ? `DELETE FROM ${table} WHERE ${key.from} = ?` : `SELECT 1 FROM ${table} WHERE ${key.from} = ?`;
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1) as { detail: string }[]).map((row) => row.detail);
+        if (!plan.every((detail) => /^SEARCH /.test(detail) && detail.includes(`${key.from}=?`) || key.from === 'file_id' && /rowid=\?/.test(detail))) {
+          unindexed.push(`${key.table} <- ${table}.${key.from}`);
+        }
+      }
+    }
+    expect(keys).toBeGreaterThan(25);
+    expect(unindexed.sort()).toEqual(['roots <- run_filesystems.root_id', 'roots <- run_images.root_id', 'roots <- run_root_usage.root_id']);
+  });
+
+  it('no trigger fires on the tables prune deletes from (its statements would need planning here)', () => {
+    expect(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
   });
 });
 
