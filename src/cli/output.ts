@@ -9,12 +9,15 @@ import fs from 'node:fs';
 import { pathBytes } from '../io/byte-path.js';
 
 const CHUNK_BYTES = 64 * 1024;
+const REPLACEMENT = Buffer.from('\uFFFD');
 /** Characters of a long text encoded and written at a time. */
 const SLICE_CHARS = 1024 * 1024;
 
 function writeAll(fd: number, text: string): void {
-  // A path not UTF-8 is written as its bytes, as qemu-img prints a file name (io/byte-path.ts).
-  let buffer = pathBytes(text);
+  // A path not UTF-8 is written as its bytes, as qemu-img prints a file name (io/byte-path.ts). Its
+  // escaped bytes encode as U+FFFD: only a text whose encoding holds one is looked at again.
+  let buffer: Buffer = Buffer.from(text);
+  if (buffer.includes(REPLACEMENT)) buffer = pathBytes(text);
   while (buffer.length > 0) {
     try {
       const written = fs.writeSync(fd, buffer);
