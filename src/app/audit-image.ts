@@ -47,6 +47,8 @@ export interface AuditContext {
   pool: MapPool | null;
   /** The run's roots (the workers rebuild the backing policy from them). */
   roots: readonly string[];
+  /** /proc/locks read ahead (io/qemu-locks.ts loadLockTable): imageInUse waits for it once. */
+  locksLoaded: Promise<void>;
 }
 
 /** What auditing one candidate came to. */
@@ -199,6 +201,7 @@ async function classifyAndMap(context: AuditContext, candidate: Candidate): Prom
 
 /** Audits one candidate. Throws only the signal's reason and store errors. */
 export async function auditImage(context: AuditContext, candidate: Candidate): Promise<AuditResult> {
+  await context.locksLoaded;
   const reused = tryReuse(context, candidate);
   if (reused !== null) return reused;
   // Who holds the image open (QEMU's lock bytes, read from /proc/locks; no lock is taken), as the audit

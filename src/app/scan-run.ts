@@ -16,6 +16,7 @@ import { globMatcher } from '../crawl/glob-match.js';
 import { StatCache } from '../crawl/file-identity.js';
 import { Limiter } from '../crawl/limiter.js';
 import { type ChainOpener, openImageChain } from '../crawl/map-chain.js';
+import { loadLockTable } from '../io/qemu-locks.js';
 import { asStoreError } from '../store/db.js';
 import { redactUrl } from '../store/pg/conninfo.js';
 import type { FindingRecord } from '../store/records.js';
@@ -199,6 +200,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
   if (roots.length === 0) throw new ConfigError("no roots to scan: give ROOT arguments or set 'roots' in the config file");
   const startedAt = new Date();
   const lock = ScanLock.acquire(config.database);
+  const locksLoaded = loadLockTable();
   try {
     const store = ScanStore.open(config.database);
     try {
@@ -220,6 +222,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
         backingStats: new StatCache(),
         roots,
         pool: null,
+        locksLoaded,
       };
       for (const { root, under } of nestedRoots(config.roots)) {
         const finding: FindingRecord = { code: 'E_ROOT_IGNORED', severity: 'info', depth: null,

@@ -129,6 +129,22 @@ const TABLE_TTL_MS = 1000;
 let table: { at: number; locks: LockTable | null } | undefined;
 
 /**
+ * Reads /proc/locks without blocking this thread, for the imageInUse calls
+ * that follow (a scan starts it as it begins: the first read of /proc/locks
+ * in a process takes the kernel 15-30 ms, which the crawl and the database
+ * then hide). Never rejects.
+ */
+export async function loadLockTable(file = '/proc/locks'): Promise<void> {
+  let locks: LockTable | null;
+  try {
+    locks = LockTable.parse(await fs.promises.readFile(file, 'latin1'));
+  } catch {
+    locks = null;
+  }
+  table = { at: Date.now(), locks };
+}
+
+/**
  * Who holds the image at `path` open, for the scan: from /proc/locks
  * (refreshed every second; the image is only stat'ed), else by probing an
  * opened descriptor. Null also when the file cannot be stat'ed.

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_NONE, LOCK_READ, LOCK_WRITE, lockProbe, lockSet } from '../../../src/io/native-addon.js';
-import { LockTable, imageInUse, probeInUse, qemuInUse, qemuLockConflict } from '../../../src/io/qemu-locks.js';
+import { LockTable, imageInUse, loadLockTable, probeInUse, qemuInUse, qemuLockConflict } from '../../../src/io/qemu-locks.js';
 
 let dir = '';
 let file = '';
@@ -109,9 +109,25 @@ describe('LockTable', () => {
     expect(LockTable.parse('1: OFDLCK ADVISORY  READ -1 103:1234:5 100 100').inUse(dev, 5n)).toBe('read');
   });
 
+  it('loadLockTable: imageInUse answers from the table read ahead (here a file standing for /proc/locks)', async () => {
+    const stat = fs.statSync(file, { bigint: true });
+    const major = ((stat.dev >> 8n) & 0xfffn) | ((stat.dev >> 32n) & ~0xfffn);
+    const minor = (stat.dev & 0xffn) | ((stat.dev >> 12n) & ~0xffn);
+    const fake = path.join(dir, 'locks');
+    // A writer's permission byte (QEMU's lock byte 100 + 1, "write"): nobody really holds it.
+    fs.writeFileSync(fake, `1: OFDLCK ADVISORY  READ -1 ${major.toString(16)}:${minor.toString(16)}:${stat.ino} 101 101\n`);
+    await loadLockTable(fake);
+    expect(imageInUse(file)).toBe('write');
+    fs.writeFileSync(fake, '');
+    await loadLockTable(fake);
+    expect(imageInUse(file)).toBeNull();
+    await loadLockTable(path.join(dir, 'no-such-locks'));
+    expect(imageInUse(file)).toBeNull(); // no table: probed, and nobody holds it
+  });
+
   it('imageInUse: from /proc/locks, null for a missing file', () => {
     hold(101);
-    expect(imageInUse(file)).toBe('write'); // the first call of this process reads /proc/locks now
+    expect(imageInUse(file)).toBe('write');
     expect(imageInUse(path.join(dir, 'missing'))).toBeNull();
   });
 });
