@@ -91,3 +91,22 @@ describe('imgaudit completion', () => {
     expect(fish.stderr).toContain('Choices: "bash", "zsh"');
   });
 });
+
+describe('the bin', () => {
+  beforeAll(() => requireBuild());
+
+  it('runs by name from PATH, as `npx imgaudit` runs it after `npm ci` (executable, with its #! line)', () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'imgaudit-bin-'));
+    try {
+      fs.symlinkSync(CLI, path.join(bin, 'imgaudit'));
+      // The shebang names `node`: the Node running the tests comes first on PATH.
+      const PATH = `${bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+      const r = spawnSync('sh', ['-c', 'imgaudit --version'], { encoding: 'utf8', env: { ...process.env, PATH } });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
+});
