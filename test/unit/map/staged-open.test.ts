@@ -76,6 +76,17 @@ function plainOpen(top: string, options: OpenChainOptions = {}): { layers: unkno
   }
 }
 
+/** The message the plain open of `top` fails with (it must fail). */
+function plainError(top: string): string {
+  try {
+    plainOpen(top);
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error);
+    return (error as Error).message;
+  }
+  throw new Error(`the plain open of ${top} did not fail`);
+}
+
 async function stagedOpen(top: string, options: OpenChainOptions = {}, maxReplays?: number) {
   const file = await HostFile.openAsync(top);
   const staged = new StagedOpen({ name: top, file }, { replay: true, ...(maxReplays === undefined ? {} : { maxReplays }) });
@@ -135,14 +146,7 @@ describe('a staged open', () => {
     const top = buildQcow2(path.join(dir, 'orphan.qcow2'), {
       virtualSize: MiB, clusters: [], backing: { name: 'no-such-base.qcow2', format: 'qcow2' },
     }).path;
-    let plain: unknown;
-    try {
-      plainOpen(top);
-    } catch (error) {
-      plain = error;
-    }
-    expect(plain).toBeInstanceOf(Error);
-    await expect(stagedOpen(top)).rejects.toThrow((plain as Error).message);
+    await expect(stagedOpen(top)).rejects.toThrow(plainError(top));
   });
 
   it('a corrupt layer: the plain open\'s error, and every file closed', async () => {
@@ -151,15 +155,9 @@ describe('a staged open', () => {
     const bytes = fs.readFileSync(mid);
     bytes.writeUInt32BE(0x2000_0000, 36); // l1_size far beyond the file
     fs.writeFileSync(mid, bytes);
-    let plain: unknown;
-    try {
-      plainOpen(top);
-    } catch (error) {
-      plain = error;
-    }
-    expect(plain).toBeInstanceOf(Error);
+    const message = plainError(top);
     const before = fs.readdirSync('/proc/self/fd').length;
-    await expect(stagedOpen(top)).rejects.toThrow((plain as Error).message);
+    await expect(stagedOpen(top)).rejects.toThrow(message);
     expect(fs.readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(before);
   });
 
