@@ -58,19 +58,65 @@ export function* mapEntries(layers: readonly ImageLayer[], options: MapRangeOpti
   for (const item of walkEntries(layers, options, null)) if (typeof item !== 'number') yield item;
 }
 
-/** mapEntries, pausing (yielding the guest offset reached) at `pause` when one is given. */
-export function* walkEntries(layers: readonly ImageLayer[], options: MapRangeOptions, pause: PausePoint | null): Generator<EmittedEntry | number> {
+/** The guest range [start, end) of a map and its initial zero-length entry (--start-offset, --max-length). */
+export function mapRange(virtualSizeBytes: number, options: MapRangeOptions): { start: bigint; end: bigint; empty: MapEntry } {
   const start = options.startOffsetBytes ?? 0n;
-  let end = BigInt(layers[0]!.virtualSizeBytes);
+  let end = BigInt(virtualSizeBytes);
   if (options.maxLengthBytes !== undefined) {
     const capped = BigInt.asIntN(64, start + options.maxLengthBytes);
     if (capped < end) end = capped;
   }
-  if (start > INT64_MAX || start < 0n) throw new UsageError('start offset out of range');
   const empty: MapEntry = {
     startBytes: Number(start), lengthBytes: 0, depth: 0, present: false, zero: false, data: false,
     compressed: false, offsetBytes: undefined, filename: undefined,
   };
+  return { start, end, empty };
+}
+
+/**
+ * The merging half of the loop, whatever answers the block status: each
+ * next answer, in guest order, is merged into the current entry when qemu
+ * would merge it; otherwise the current entry closes and is returned.
+ */
+export class EntryMerger {
+  private curr: MapEntry;
+  private readonly onCompressed: boolean;
+
+  constructor(empty: MapEntry, private readonly options: MapRangeOptions) {
+    this.curr = empty;
+    this.onCompressed = options.mergeOnCompressed === true;
+  }
+
+  /** The guest offset the next answer is asked for. */
+  get nextOffset(): number {
+    return this.curr.startBytes + this.curr.lengthBytes;
+  }
+
+  /** Takes the answer at `nextOffset`; returns the entry it closed, if any. */
+  push(next: MapEntry): MapEntry | null {
+    if (mergeable(this.curr, next, this.onCompressed)) {
+      this.curr.lengthBytes += next.lengthBytes;
+      return null;
+    }
+    const closed = this.curr.lengthBytes > 0 ? this.curr : null;
+    if (closed !== null && this.options.humanRewrite === true && (!next.data || next.zero)) {
+      next.data = false;
+      next.zero = true;
+    }
+    this.curr = next;
+    return closed;
+  }
+
+  /** The entry still open once the range is walked: the last one. */
+  last(): MapEntry {
+    return this.curr;
+  }
+}
+
+/** mapEntries, pausing (yielding the guest offset reached) at `pause` when one is given. */
+export function* walkEntries(layers: readonly ImageLayer[], options: MapRangeOptions, pause: PausePoint | null): Generator<EmittedEntry | number> {
+  const { start, end, empty } = mapRange(layers[0]!.virtualSizeBytes, options);
+  if (start > INT64_MAX || start < 0n) throw new UsageError('start offset out of range');
   if (start >= end) {
     yield { entry: empty, isLast: true, startExact: start };
     return;
@@ -79,24 +125,11 @@ export function* walkEntries(layers: readonly ImageLayer[], options: MapRangeOpt
     throw new UsageError('start offsets above 2^53 must be multiples of 512');
   }
   const endBytes = Number(end);
-  const onCompressed = options.mergeOnCompressed === true;
-  let curr = empty;
-  while (curr.startBytes + curr.lengthBytes < endBytes) {
-    const offset = curr.startBytes + curr.lengthBytes;
+  const merger = new EntryMerger(empty, options);
+  for (let offset = merger.nextOffset; offset < endBytes; offset = merger.nextOffset) {
     if (pause !== null && offset >= pause.atBytes) yield offset;
-    const next = chainStatus(layers, offset, endBytes - offset);
-    if (mergeable(curr, next, onCompressed)) {
-      curr.lengthBytes += next.lengthBytes;
-      continue;
-    }
-    if (curr.lengthBytes > 0) {
-      yield { entry: curr, isLast: false };
-      if (options.humanRewrite === true && (!next.data || next.zero)) {
-        next.data = false;
-        next.zero = true;
-      }
-    }
-    curr = next;
+    const closed = merger.push(chainStatus(layers, offset, endBytes - offset));
+    if (closed !== null) yield { entry: closed, isLast: false };
   }
-  yield { entry: curr, isLast: true };
+  yield { entry: merger.last(), isLast: true };
 }

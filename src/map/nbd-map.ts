@@ -12,7 +12,7 @@ import { ImageOpenError, UnsupportedImageError } from '../errors.js';
 import { probeSector } from '../formats/registry.js';
 import { NbdClient, type NbdClientOptions } from '../io/nbd/client.js';
 import * as P from '../io/nbd/protocol.js';
-import { type EmittedEntry, type MapRangeOptions, mergeable } from './map-entries.js';
+import { type EmittedEntry, EntryMerger, type MapRangeOptions, mapRange } from './map-entries.js';
 import type { MapEntry } from './map-entry.js';
 import { checkFormatLeftovers, rawWindow } from './open/format-options.js';
 import type { NbdTarget } from './open/nbd-address.js';
@@ -112,41 +112,19 @@ export class NbdImage {
 
   /** qemu-img map's entries (the loop of map-entries.ts over the export). */
   async *emitted(options: MapRangeOptions = {}): AsyncGenerator<EmittedEntry> {
-    const start = options.startOffsetBytes ?? 0n;
-    let end = BigInt(this.virtualSizeBytes);
-    if (options.maxLengthBytes !== undefined) {
-      const capped = BigInt.asIntN(64, start + options.maxLengthBytes);
-      if (capped < end) end = capped;
-    }
+    const { start, end, empty } = mapRange(this.virtualSizeBytes, options);
     if (start > INT64_MAX || start < 0n) throw new RangeError('start offset out of range');
-    const empty: MapEntry = {
-      startBytes: Number(start), lengthBytes: 0, depth: 0, present: false, zero: false, data: false,
-      compressed: false, offsetBytes: undefined, filename: undefined,
-    };
     if (start >= end) {
       yield { entry: empty, isLast: true, startExact: start };
       return;
     }
     const endBytes = Number(end);
-    const onCompressed = options.mergeOnCompressed === true;
-    let curr = empty;
-    while (curr.startBytes + curr.lengthBytes < endBytes) {
-      const offset = curr.startBytes + curr.lengthBytes;
-      const next = await this.status(offset, endBytes - offset);
-      if (mergeable(curr, next, onCompressed)) {
-        curr.lengthBytes += next.lengthBytes;
-        continue;
-      }
-      if (curr.lengthBytes > 0) {
-        yield { entry: curr, isLast: false };
-        if (options.humanRewrite === true && (!next.data || next.zero)) {
-          next.data = false;
-          next.zero = true;
-        }
-      }
-      curr = next;
+    const merger = new EntryMerger(empty, options);
+    for (let offset = merger.nextOffset; offset < endBytes; offset = merger.nextOffset) {
+      const closed = merger.push(await this.status(offset, endBytes - offset));
+      if (closed !== null) yield { entry: closed, isLast: false };
     }
-    yield { entry: curr, isLast: true };
+    yield { entry: merger.last(), isLast: true };
   }
 
   close(): void {
