@@ -7,39 +7,21 @@
  * mapped while a writer held it. A base no chain reads any more is an unused
  * base unless a process holds it open.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasQemu, runOk, runSync } from '../support/qemu.js';
+import { type QemuIoHolder, hasQemu, holdWithQemuIo, runOk, runSync } from '../support/qemu.js';
 import { tempDir } from '../support/imgaudit.js';
 import { requireBuild, runCli } from './scan-support.js';
 
 let dir = '';
 let root = '';
-const holders: ChildProcess[] = [];
+const holders: QemuIoHolder[] = [];
 
-async function hold(args: readonly string[], file: string): Promise<ChildProcess> {
-  const child = spawn('qemu-io', [...args, file], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  holders.push(child);
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('qemu-io> ')) resolve();
-    });
-    child.stdin!.write('\n');
-    child.once('exit', (code) => reject(new Error(`qemu-io exited early (${code})`)));
-  });
-  return child;
-}
-
-function release(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.stdin!.end('quit\n');
-  });
+async function hold(args: readonly string[], file: string): Promise<QemuIoHolder> {
+  const holder = await holdWithQemuIo(args, file, root);
+  holders.push(holder);
+  return holder;
 }
 
 const db = (): string => path.join(dir, 'a.db');
@@ -64,7 +46,7 @@ qemu-img create -q -f qcow2 idle.qcow2 1M
 qemu-img create -q -f qcow2 spare.qcow2 1M`], root);
   });
   afterAll(async () => {
-    for (const child of holders) await release(child);
+    for (const holder of holders) await holder.stop();
     if (dir !== '') fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -88,11 +70,11 @@ qemu-img create -q -f qcow2 spare.qcow2 1M`], root);
       .toEqual(['base.qcow2 read', 'idle.qcow2 read', 'vm.qcow2 write']);
     expect(findings().filter((f) => f.startsWith('E_IMAGE_IN_USE'))).toEqual(['E_IMAGE_IN_USE vm.qcow2']);
     // The holders still run and still hold their locks: a second writer is refused.
-    expect(writer.exitCode).toBeNull();
+    expect(writer.child.exitCode).toBeNull();
     const second = runSync(['qemu-io', '-f', 'qcow2', '-c', 'read 0 512', 'vm.qcow2'], root);
     expect(second.stderr).toMatch(/Failed to get "write" lock|Failed to get shared "write" lock/);
-    await release(writer);
-    await release(reader);
+    await writer.stop();
+    await reader.stop();
   }, 120_000);
 
   it('a re-scan without holders reuses the maps and records nobody', () => {
@@ -111,6 +93,6 @@ qemu-img create -q -f qcow2 spare.qcow2 1M`], root);
     const reader = await hold(['-r', '-f', 'qcow2'], 'base.qcow2');
     expect(runCli(['scan', root, '--db', db(), '--quiet'], dir).status).toBe(0);
     expect(findings()).not.toContain('E_BASE_UNUSED base.qcow2');
-    await release(reader);
+    await reader.stop();
   }, 120_000);
 });

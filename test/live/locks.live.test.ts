@@ -6,12 +6,11 @@
  * QEMU's lock bytes: after every comparison the holder still runs and still
  * holds its locks (a second qemu-io writer is still refused).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasQemu, runOk, runSync } from '../support/qemu.js';
+import { type QemuIoHolder, hasQemu, holdWithQemuIo, runOk, runSync } from '../support/qemu.js';
 import { cliMissing, compareMap, describeComparison } from './differential.js';
 import { hasQemuNbd, startQemuNbd } from './nbd-servers.js';
 
@@ -19,26 +18,7 @@ const J = '--output=json';
 let dir = '';
 
 /** qemu-io holding `file` (read-only with -r) until stopped; resolves once it has opened it. */
-async function qemuIo(args: readonly string[], file: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn('qemu-io', [...args, file], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('qemu-io> ')) resolve();
-    });
-    child.stdin!.write('\n');
-    child.once('exit', (code) => reject(new Error(`qemu-io exited early (${code})`)));
-  });
-  return {
-    child,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.stdin!.end('quit\n');
-    }),
-  };
-}
+const qemuIo = (args: readonly string[], file: string): Promise<QemuIoHolder> => holdWithQemuIo(args, file, dir);
 
 /** Compares every argument list and returns the failures' descriptions. */
 async function compareAll(argLists: readonly (readonly string[])[]): Promise<string[]> {

@@ -3,7 +3,7 @@
  * tests that build images live. Every command is an argv array (`Cmd`) so a
  * test can both run it and print it as a shell script for reproduction.
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -211,4 +211,32 @@ export function splitShell(line: string): string[] {
   }
   if (inWord) words.push(cur);
   return words;
+}
+
+/** A qemu-io process holding an image open (with its locks) until `stop`. */
+export interface QemuIoHolder {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `qemu-io ARGS FILE` in `cwd`; resolves once it has opened the image (its prompt shows). */
+export async function holdWithQemuIo(args: readonly string[], file: string, cwd: string): Promise<QemuIoHolder> {
+  const child = spawn('qemu-io', [...args, file], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes('qemu-io> ')) resolve();
+    });
+    child.stdin!.write('\n');
+    child.once('exit', (code) => reject(new Error(`qemu-io exited early (${code})`)));
+  });
+  return {
+    child,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.stdin!.end('quit\n');
+    }),
+  };
 }
